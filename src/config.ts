@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Repository root, used to resolve the project's own data folders. */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const envSchema = z.object({
+  PORT: port(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: optionalString,
+  DATA_DIR: z.string().default('./data'),
+  KNOWLEDGE_DIR: z.string().default(path.join(projectRoot, 'knowledge')),
+  TEMPLATES_DIR: z.string().default(path.join(projectRoot, 'templates')),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ACCOUNT_CORE_SEED: z.string().default(path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json')),
+  ACCOUNT_CORE_URL: optionalString,
+  ADMIN_USER: optionalString,
+  ADMIN_PASSWORD: optionalString,
+  SESSION_SECRET: optionalString,
+  WECHAT_TOKEN: optionalString,
+  WECHAT_APPID: optionalString,
+  WECHAT_AES_KEY: optionalString,
+  WECHAT_APPSECRET: optionalString,
+  WECHAT_API_BASE: z.string().default('https://api.weixin.qq.com'),
+  WECHATY_PUPPET: optionalString,
+  WECHATY_NAME: z.string().default('chsi-help-assistant'),
+  SMTP_PORT: port(2525),
+  SMTP_HOST: z.string().default('127.0.0.1'),
+  SMTP_URL: optionalString,
+  SUPPORT_EMAIL: z.string().email().default('kefu@chsi.com.cn'),
+});
+
+/** Validated service configuration; the only place that reads `process.env`. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute base URL users reach us at, used in links (reset pages, web chat). */
+  publicUrl: string;
+  dataDir: string;
+  knowledgeDir: string;
+  templatesDir: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  accountCore: { seedFile: string; remoteUrl?: string };
+  admin?: { username: string; password: string };
+  sessionSecret?: string;
+  wechat?: { token: string; appId?: string; aesKey?: string; appSecret?: string; apiBase: string };
+  wechaty?: { puppet: string; name: string };
+  smtp: { port: number; host: string; outboundUrl?: string; supportAddress: string };
+}
+
+/** Parses the environment once. Throws a readable error naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (e.WECHAT_AES_KEY !== undefined && e.WECHAT_AES_KEY.length !== 43) {
+    throw new Error('Invalid configuration:\n  WECHAT_AES_KEY: must be the 43-character EncodingAESKey');
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir: path.resolve(e.DATA_DIR),
+    knowledgeDir: path.resolve(e.KNOWLEDGE_DIR),
+    templatesDir: path.resolve(e.TEMPLATES_DIR),
+    logLevel: e.LOG_LEVEL,
+    accountCore: { seedFile: path.resolve(e.ACCOUNT_CORE_SEED), remoteUrl: e.ACCOUNT_CORE_URL },
+    admin: e.ADMIN_USER && e.ADMIN_PASSWORD ? { username: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
+    sessionSecret: e.SESSION_SECRET,
+    wechat: e.WECHAT_TOKEN
+      ? {
+          token: e.WECHAT_TOKEN,
+          appId: e.WECHAT_APPID,
+          aesKey: e.WECHAT_AES_KEY,
+          appSecret: e.WECHAT_APPSECRET,
+          apiBase: e.WECHAT_API_BASE.replace(/\/+$/, ''),
+        }
+      : undefined,
+    wechaty: e.WECHATY_PUPPET ? { puppet: e.WECHATY_PUPPET, name: e.WECHATY_NAME } : undefined,
+    smtp: { port: e.SMTP_PORT, host: e.SMTP_HOST, outboundUrl: e.SMTP_URL, supportAddress: e.SUPPORT_EMAIL },
+  };
+}

@@ -1,0 +1,100 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { ZodType, ZodTypeDef } from 'zod';
+import { knowledgeEntrySchema, synonymsSchema, type KnowledgeEntry, type Synonyms } from './schema.js';
+
+/** Everything under `knowledge/`, validated. */
+export interface KnowledgeBase {
+  entries: KnowledgeEntry[];
+  byId: Map<string, KnowledgeEntry>;
+  lexicon: Lexicon;
+}
+
+export interface Lexicon {
+  synonyms: Synonyms;
+  /** Domain words for the segmenter. */
+  dictionary: string[];
+  /** Words that carry no meaning for matching. */
+  stopwords: string[];
+}
+
+/** A knowledge file that failed validation; the message names the file and the field. */
+export class KnowledgeError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`Knowledge file ${file} is invalid:\n  ${problems.join('\n  ')}`);
+    this.name = 'KnowledgeError';
+  }
+}
+
+/**
+ * Loads every `*.yaml` entry below `knowledge/` (except `lexicon/`) and the lexicon files.
+ * Throws a KnowledgeError at the first broken file.
+ */
+export function loadKnowledge(dir: string): KnowledgeBase {
+  const entries: KnowledgeEntry[] = [];
+  const byId = new Map<string, KnowledgeEntry>();
+  for (const file of yamlFiles(dir)) {
+    const relative = path.relative(dir, file);
+    if (relative.startsWith(`lexicon${path.sep}`)) continue;
+    const entry = parseFile(file, relative, knowledgeEntrySchema);
+    if (byId.has(entry.id)) throw new KnowledgeError(relative, [`id: "${entry.id}" is already used by another file`]);
+    byId.set(entry.id, entry);
+    entries.push(entry);
+  }
+  for (const entry of entries) {
+    for (const [index, related] of entry.related.entries()) {
+      if (!byId.has(related)) {
+        throw new KnowledgeError(`${entry.id}`, [`related[${index}]: unknown topic id "${related}"`]);
+      }
+    }
+  }
+  const lexiconDir = path.join(dir, 'lexicon');
+  const lexicon: Lexicon = {
+    synonyms: parseFile(path.join(lexiconDir, 'synonyms.yaml'), 'lexicon/synonyms.yaml', synonymsSchema),
+    dictionary: readWordList(path.join(lexiconDir, 'dictionary.txt')),
+    stopwords: readWordList(path.join(lexiconDir, 'stopwords.txt')),
+  };
+  return { entries, byId, lexicon };
+}
+
+function parseFile<T>(file: string, relative: string, schema: ZodType<T, ZodTypeDef, unknown>): T {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new KnowledgeError(relative, [`not valid YAML: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new KnowledgeError(
+      relative,
+      parsed.error.issues.map((issue) => `${formatPath(issue.path) || '(file)'}: ${issue.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+function formatPath(parts: (string | number)[]): string {
+  return parts.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`)).join('');
+}
+
+function yamlFiles(dir: string): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) found.push(...yamlFiles(full));
+    else if (name.endsWith('.yaml') || name.endsWith('.yml')) found.push(full);
+  }
+  return found;
+}
+
+function readWordList(file: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, '').trim())
+    .filter((line) => line !== '');
+}

@@ -1,0 +1,45 @@
+/** Masking rules from CONTRACT.md: what the assistant may show of personal data. */
+
+/** `13912345678` → `139****5678`. */
+export function maskPhone(phone: string): string {
+  if (phone.length < 7) return '*'.repeat(phone.length);
+  return `${phone.slice(0, 3)}${'*'.repeat(phone.length - 7)}${phone.slice(-4)}`;
+}
+
+/** `liming@example.com` → `l***@example.com`. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return '***';
+  return `${email[0]}***${email.slice(at)}`;
+}
+
+/** `110105200101011235` → `110***********1235`. */
+export function maskIdNumber(id: string): string {
+  if (id.length <= 7) return '*'.repeat(id.length);
+  return `${id.slice(0, 3)}${'*'.repeat(id.length - 7)}${id.slice(-4)}`;
+}
+
+/** A username is a phone, e-mail or ID number; mask it by what it is. */
+export function maskUsername(username: string): string {
+  if (username.includes('@')) return maskEmail(username);
+  if (/^1\d{10}$/.test(username)) return maskPhone(username);
+  return maskIdNumber(username);
+}
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const LONG_ID = /(?<![0-9A-Za-z])\d(?:[ -]?\d){13,16}[ -]?[\dXx](?![0-9A-Za-z])/g;
+const PHONE = /(?<!\d)1[3-9]\d(?:[ -]?\d){8}(?!\d)/g;
+const CODE = /(?<![0-9A-Za-z])\d{6}(?![0-9A-Za-z])/g;
+
+/**
+ * Masks every ID number, phone, e-mail and 6-digit code in free text. Used on transcripts and
+ * log lines so that nothing sensitive is stored or printed in full.
+ */
+export function redactSensitive(text: string): string {
+  return text
+    .normalize('NFKC')
+    .replace(EMAIL, (email) => maskEmail(email))
+    .replace(LONG_ID, (id) => maskIdNumber(id.replace(/[ -]/g, '')))
+    .replace(PHONE, (phone) => maskPhone(phone.replace(/[ -]/g, '')))
+    .replace(CODE, '******');
+}
