@@ -3,30 +3,46 @@ import { promises as fs, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DurableJsonFile, syncDirectory } from './durable-json-file.js';
+import { GroupCommitFile, readJsonLines } from './group-commit-file.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { AppendLog, DocumentStore, Storage } from './types.js';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
+export interface LowdbStorageOptions {
+  /** How often dirty documents are checkpointed from the journal into their files. */
+  checkpointIntervalMs?: number;
+  /** Journal size that triggers an early checkpoint. */
+  checkpointBytes?: number;
+  /** Clean documents kept in memory per store. */
+  cacheLimit?: number;
+}
+
 /**
- * lowdb-backed storage. Each document is its own small file (named by a hash of its id, so no
- * phone or ID number ever appears in a file name), which keeps the cost of a write independent
- * of how many users or tickets exist: lowdb rewrites a whole file per write.
+ * lowdb-backed storage for one process. Each document lives in its own small lowdb file, named
+ * by a hash of its id so no phone or ID number appears in a file name. Writes are first
+ * group-committed to a per-store journal (one fdatasync for many concurrent writes) and later
+ * checkpointed into the document files, so the cost of a write does not grow with the number
+ * of users or tickets, and every acknowledged write survives a crash.
  */
-export function createLowdbStorage(dataDir: string): Storage {
+export function createLowdbStorage(dataDir: string, options: LowdbStorageOptions = {}): Storage {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const documents = new Map<string, DocumentStore<unknown>>();
-  const logs = new Map<string, AppendLog<unknown>>();
+  const documents = new Map<string, JournaledDocumentStore<unknown>>();
+  const logs = new Map<string, JsonLinesLog<unknown>>();
   return {
     documents<T>(name: string): DocumentStore<T> {
       assertName(name);
-      if (!documents.has(name)) documents.set(name, new LowdbDocumentStore<unknown>(path.join(dataDir, name)));
+      if (!documents.has(name)) documents.set(name, new JournaledDocumentStore<unknown>(path.join(dataDir, name), options));
       return documents.get(name) as DocumentStore<T>;
     },
     log<T>(name: string): AppendLog<T> {
       assertName(name);
       if (!logs.has(name)) logs.set(name, new JsonLinesLog<unknown>(path.join(dataDir, `${name}.jsonl`)));
       return logs.get(name) as AppendLog<T>;
+    },
+    async close(): Promise<void> {
+      await Promise.all([...documents.values()].map((store) => store.close()));
+      await Promise.all([...logs.values()].map((log) => log.close()));
     },
   };
 }
@@ -40,67 +56,163 @@ interface Envelope<T> {
   doc: T;
 }
 
-class LowdbDocumentStore<T> implements DocumentStore<T> {
-  private readonly mutex = new KeyedMutex();
-  private readonly ready: Promise<void>;
+interface JournalRecord<T> {
+  id: string;
+  /** `null` marks a deletion. */
+  doc: T | null;
+}
 
-  constructor(private readonly dir: string) {
-    this.ready = fs.mkdir(dir, { recursive: true, mode: 0o700 }).then(() => undefined);
+interface CacheEntry<T> {
+  doc: T | null;
+  dirty: boolean;
+  version: number;
+}
+
+const JOURNAL = 'journal.jsonl';
+
+class JournaledDocumentStore<T> implements DocumentStore<T> {
+  private readonly mutex = new KeyedMutex();
+  private readonly cache = new Map<string, CacheEntry<T>>();
+  private readonly journal: GroupCommitFile;
+  private readonly ready: Promise<void>;
+  private readonly timer: NodeJS.Timeout;
+  private checkpointing: Promise<void> | undefined;
+  private version = 0;
+  private closed = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly options: LowdbStorageOptions,
+  ) {
+    this.journal = new GroupCommitFile(path.join(dir, JOURNAL));
+    this.ready = this.recover();
+    this.timer = setInterval(() => void this.checkpoint(), options.checkpointIntervalMs ?? 5000);
+    this.timer.unref();
   }
 
   async get(id: string): Promise<T | undefined> {
     await this.ready;
-    return (await this.open(id).then(readEnvelope<T>))?.doc;
+    const doc = await this.read(id);
+    return doc === undefined ? undefined : structuredClone(doc);
   }
 
   put(id: string, doc: T): Promise<void> {
-    return this.mutex.run(id, () => this.write(id, doc));
+    return this.mutex.run(id, async () => {
+      await this.ready;
+      await this.write(id, doc);
+    });
   }
 
   update(id: string, change: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
     return this.mutex.run(id, async () => {
       await this.ready;
-      const current = (await this.open(id).then(readEnvelope<T>))?.doc;
+      const current = await this.read(id);
       const next = await change(current === undefined ? undefined : structuredClone(current));
-      if (next === undefined) {
-        if (current !== undefined) await this.remove(id);
-      } else {
-        await this.write(id, next);
-      }
+      if (next !== undefined) await this.write(id, next);
+      else if (current !== undefined) await this.write(id, null);
       return next;
     });
   }
 
   delete(id: string): Promise<void> {
-    return this.mutex.run(id, () => this.remove(id));
+    return this.mutex.run(id, async () => {
+      await this.ready;
+      if ((await this.read(id)) !== undefined) await this.write(id, null);
+    });
   }
 
   async list(): Promise<T[]> {
     await this.ready;
-    const names = (await fs.readdir(this.dir)).filter((name) => name.endsWith('.json') && !name.startsWith('.'));
+    const seen = new Set<string>();
     const docs: T[] = [];
-    for (const name of names) {
-      const envelope = await readEnvelope<T>(new Low<Envelope<T> | null>(new DurableJsonFile(path.join(this.dir, name)), null));
-      if (envelope) docs.push(envelope.doc);
+    for (const [id, entry] of this.cache) {
+      seen.add(id);
+      if (entry.doc !== null) docs.push(structuredClone(entry.doc));
+    }
+    for (const name of await fs.readdir(this.dir)) {
+      if (!name.endsWith('.json') || name.startsWith('.')) continue;
+      const envelope = await readEnvelope<T>(path.join(this.dir, name));
+      if (envelope && !seen.has(envelope.id)) docs.push(envelope.doc);
     }
     return docs;
   }
 
-  private async open(id: string): Promise<Low<Envelope<T> | null>> {
-    return new Low<Envelope<T> | null>(new DurableJsonFile(this.fileFor(id)), null);
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.ready;
+    await this.checkpoint();
+    await this.journal.close();
   }
 
-  private async write(id: string, doc: T): Promise<void> {
-    await this.ready;
-    const db = await this.open(id);
-    db.data = { id, doc };
-    await db.write();
+  private async read(id: string): Promise<T | undefined> {
+    const cached = this.cache.get(id);
+    if (cached) return cached.doc ?? undefined;
+    const envelope = await readEnvelope<T>(this.fileFor(id));
+    if (envelope) this.remember(id, { doc: envelope.doc, dirty: false, version: this.version });
+    return envelope?.doc;
   }
 
-  private async remove(id: string): Promise<void> {
-    await this.ready;
-    await fs.rm(this.fileFor(id), { force: true });
+  private async write(id: string, doc: T | null): Promise<void> {
+    if (this.closed) throw new Error(`Store ${this.dir} is closed`);
+    const record: JournalRecord<T> = { id, doc };
+    await this.journal.append(`${JSON.stringify(record)}\n`);
+    this.version += 1;
+    this.remember(id, { doc: doc === null ? null : structuredClone(doc), dirty: true, version: this.version });
+    if ((await this.journal.size()) > (this.options.checkpointBytes ?? 8 * 1024 * 1024)) void this.checkpoint();
+  }
+
+  private remember(id: string, entry: CacheEntry<T>): void {
+    this.cache.delete(id);
+    this.cache.set(id, entry);
+    const limit = this.options.cacheLimit ?? 20000;
+    if (this.cache.size <= limit) return;
+    for (const [key, value] of this.cache) {
+      if (this.cache.size <= limit) break;
+      if (!value.dirty) this.cache.delete(key);
+    }
+  }
+
+  /** Replays journals left by a crash (a rotated one first), then checkpoints them. */
+  private async recover(): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const rotated = (await fs.readdir(this.dir)).filter((name) => /^journal-\d+\.jsonl$/.test(name)).sort();
+    for (const name of [...rotated, JOURNAL]) {
+      for (const record of await readJsonLines<JournalRecord<T>>(path.join(this.dir, name))) {
+        this.version += 1;
+        this.remember(record.id, { doc: record.doc, dirty: true, version: this.version });
+      }
+    }
+    if (this.cache.size > 0 || rotated.length > 0) await this.runCheckpoint(rotated);
+  }
+
+  private checkpoint(): Promise<void> {
+    this.checkpointing ??= this.runCheckpoint([]).finally(() => {
+      this.checkpointing = undefined;
+    });
+    return this.checkpointing;
+  }
+
+  /** Moves the journal aside, writes every dirty document to its file, then drops the old journal. */
+  private async runCheckpoint(alreadyRotated: string[]): Promise<void> {
+    const dirty = [...this.cache].filter(([, entry]) => entry.dirty);
+    if (dirty.length === 0 && alreadyRotated.length === 0) return;
+    const segment = path.join(this.dir, `journal-${Date.now()}${String(this.version).padStart(12, '0')}.jsonl`);
+    // Rotation waits for in-flight appends, so every entry in `dirty` is in the rotated segment or earlier.
+    const rotated = await this.journal.rotateTo(segment);
+    for (const [id, entry] of dirty) {
+      if (entry.doc === null) await fs.rm(this.fileFor(id), { force: true });
+      else await writeEnvelope(this.fileFor(id), { id, doc: entry.doc });
+      const current = this.cache.get(id);
+      if (current && current.version === entry.version) {
+        if (current.doc === null) this.cache.delete(id);
+        else current.dirty = false;
+      }
+    }
     await syncDirectory(this.dir);
+    for (const name of alreadyRotated) await fs.rm(path.join(this.dir, name), { force: true });
+    if (rotated) await fs.rm(segment, { force: true });
   }
 
   private fileFor(id: string): string {
@@ -108,50 +220,34 @@ class LowdbDocumentStore<T> implements DocumentStore<T> {
   }
 }
 
-async function readEnvelope<T>(db: Low<Envelope<T> | null>): Promise<Envelope<T> | undefined> {
+async function readEnvelope<T>(file: string): Promise<Envelope<T> | undefined> {
+  const db = new Low<Envelope<T> | null>(new DurableJsonFile(file), null);
   await db.read();
   return db.data ?? undefined;
 }
 
-/**
- * Append-only JSON Lines file. Each append is one write() on an O_APPEND descriptor followed by
- * fdatasync, so acknowledged entries survive a crash; a torn final line is skipped on read.
- */
+async function writeEnvelope<T>(file: string, envelope: Envelope<T>): Promise<void> {
+  const db = new Low<Envelope<T> | null>(new DurableJsonFile(file), envelope);
+  await db.write();
+}
+
+/** Append-only JSON Lines file with group commit; a torn final line is skipped on read. */
 class JsonLinesLog<T> implements AppendLog<T> {
-  private readonly mutex = new KeyedMutex();
+  private readonly file: GroupCommitFile;
 
-  constructor(private readonly filename: string) {}
-
-  append(entry: T): Promise<void> {
-    const line = `${JSON.stringify(entry)}\n`;
-    return this.mutex.run('append', async () => {
-      const handle = await fs.open(this.filename, 'a', 0o600);
-      try {
-        await handle.write(line);
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-    });
+  constructor(private readonly filename: string) {
+    this.file = new GroupCommitFile(filename);
   }
 
-  async readAll(): Promise<T[]> {
-    let text: string;
-    try {
-      text = await fs.readFile(this.filename, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    const entries: T[] = [];
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
-      try {
-        entries.push(JSON.parse(line) as T);
-      } catch {
-        // A crash during an append can leave one torn line at the end; it was never acknowledged.
-      }
-    }
-    return entries;
+  append(entry: T): Promise<void> {
+    return this.file.append(`${JSON.stringify(entry)}\n`);
+  }
+
+  readAll(): Promise<T[]> {
+    return readJsonLines<T>(this.filename);
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
   }
 }

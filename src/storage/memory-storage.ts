@@ -14,6 +14,7 @@ export function createMemoryStorage(): Storage {
       if (!logs.has(name)) logs.set(name, new MemoryLog<unknown>());
       return logs.get(name) as AppendLog<T>;
     },
+    async close(): Promise<void> {},
   };
 }
 

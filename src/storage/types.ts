@@ -9,8 +9,8 @@ export interface DocumentStore<T> {
   /** Replaces the document. */
   put(id: string, doc: T): Promise<void>;
   /**
-   * Reads, changes and writes one document atomically with respect to other `update` and `put`
-   * calls on the same id. Returning `undefined` deletes the document.
+   * Reads, changes and writes one document atomically with respect to other `update`, `put`
+   * and `delete` calls on the same id. Returning `undefined` deletes the document.
    */
   update(id: string, change: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined>;
   delete(id: string): Promise<void>;
@@ -18,7 +18,7 @@ export interface DocumentStore<T> {
   list(): Promise<T[]>;
 }
 
-/** An append-only log of JSON entries (transcripts, audit, outbox). Appends are durable when resolved. */
+/** An append-only log of JSON entries (audit, outbox, unanswered questions). Appends are durable when resolved. */
 export interface AppendLog<T> {
   append(entry: T): Promise<void>;
   /** Every entry, oldest first. */
@@ -29,4 +29,6 @@ export interface AppendLog<T> {
 export interface Storage {
   documents<T>(name: string): DocumentStore<T>;
   log<T>(name: string): AppendLog<T>;
+  /** Flushes pending work (checkpoints) and releases files. */
+  close(): Promise<void>;
 }
