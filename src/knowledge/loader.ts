@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { ZodType, ZodTypeDef } from 'zod';
-import { knowledgeEntrySchema, synonymsSchema, type KnowledgeEntry, type Synonyms } from './schema.js';
+import { commandsSchema, knowledgeEntrySchema, synonymsSchema, type Commands, type KnowledgeEntry, type Synonyms } from './schema.js';
 
 /** Everything under `knowledge/`, validated. */
 export interface KnowledgeBase {
@@ -17,6 +17,8 @@ export interface Lexicon {
   dictionary: string[];
   /** Words that carry no meaning for matching. */
   stopwords: string[];
+  /** Command words (cancel, back, human, yes, no). */
+  commands: Commands;
 }
 
 /** A knowledge file that failed validation; the message names the file and the field. */
@@ -57,6 +59,7 @@ export function loadKnowledge(dir: string): KnowledgeBase {
     synonyms: parseFile(path.join(lexiconDir, 'synonyms.yaml'), 'lexicon/synonyms.yaml', synonymsSchema),
     dictionary: readWordList(path.join(lexiconDir, 'dictionary.txt')),
     stopwords: readWordList(path.join(lexiconDir, 'stopwords.txt')),
+    commands: parseFile(path.join(lexiconDir, 'commands.yaml'), 'lexicon/commands.yaml', commandsSchema),
   };
   return { entries, byId, lexicon };
 }

@@ -39,3 +39,16 @@ export const synonymsSchema = z
   .strict();
 
 export type Synonyms = z.infer<typeof synonymsSchema>;
+
+/** Command words understood anywhere (`knowledge/lexicon/commands.yaml`). */
+export const commandsSchema = z
+  .object({
+    cancel: z.array(z.string().min(1)).min(1),
+    back: z.array(z.string().min(1)).min(1),
+    human: z.array(z.string().min(1)).min(1),
+    yes: z.array(z.string().min(1)).min(1),
+    no: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+export type Commands = z.infer<typeof commandsSchema>;

@@ -30,9 +30,11 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}
 const LONG_ID = /(?<![0-9A-Za-z])\d(?:[ -]?\d){13,16}[ -]?[\dXx](?![0-9A-Za-z])/g;
 const PHONE = /(?<!\d)1[3-9]\d(?:[ -]?\d){8}(?!\d)/g;
 const CODE = /(?<![0-9A-Za-z])\d{6}(?![0-9A-Za-z])/g;
+// One-time links carry a secret token in their last path segment.
+const RESET_LINK = /(\/core\/(?:reset|verify|activate)\/)[A-Za-z0-9_-]{8,}/g;
 
 /**
- * Masks every ID number, phone, e-mail and 6-digit code in free text. Used on transcripts and
+ * Masks every ID number, phone, e-mail, 6-digit code and one-time link token in free text. Used on transcripts and
  * log lines so that nothing sensitive is stored or printed in full.
  */
 export function redactSensitive(text: string): string {
@@ -41,5 +43,6 @@ export function redactSensitive(text: string): string {
     .replace(EMAIL, (email) => maskEmail(email))
     .replace(LONG_ID, (id) => maskIdNumber(id.replace(/[ -]/g, '')))
     .replace(PHONE, (phone) => maskPhone(phone.replace(/[ -]/g, '')))
-    .replace(CODE, '******');
+    .replace(CODE, '******')
+    .replace(RESET_LINK, '$1***');
 }

@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { DocumentStore } from '../storage/types.js';
+import { KeyedMutex } from '../storage/keyed-mutex.js';
+import { conversationIdOf, handleTurn, newConversation, type EngineDeps } from './engine.js';
+import type { ConversationState, InboundMessage, TurnResult } from './types.js';
+
+/** The one entry point every channel calls. */
+export interface Assistant {
+  /** Handles one message: loads the user's state, runs the turn, stores the new state. */
+  handle(message: InboundMessage): Promise<TurnResult>;
+  /** Reads or changes a conversation outside a turn (e.g. when an agent closes its ticket). */
+  updateConversation(
+    conversationId: string,
+    change: (state: ConversationState | undefined) => ConversationState | undefined,
+  ): Promise<ConversationState | undefined>;
+}
+
+export interface AssistantDeps extends EngineDeps {
+  sessions: DocumentStore<ConversationState>;
+  clock?: () => Date;
+  logger?: Logger;
+}
+
+/**
+ * Wraps the engine with persistence. Turns of one conversation run one at a time, so two
+ * messages sent in quick succession never overwrite each other's state.
+ */
+export function createAssistant(deps: AssistantDeps): Assistant {
+  const turns = new KeyedMutex();
+  const clock = deps.clock ?? (() => new Date());
+  return {
+    handle(message) {
+      const conversationId = conversationIdOf(message);
+      return turns.run(conversationId, async () => {
+        const started = process.hrtime.bigint();
+        const now = clock();
+        const state = (await deps.sessions.get(conversationId)) ?? newConversation(message, now);
+        const { state: next, result } = await handleTurn(state, message, deps, now);
+        await deps.sessions.put(conversationId, next);
+        deps.logger?.debug(
+          { channel: message.channel, topic: result.topic, flow: result.flow, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+          'turn',
+        );
+        return result;
+      });
+    },
+    updateConversation(conversationId, change) {
+      return turns.run(conversationId, () => deps.sessions.update(conversationId, change));
+    },
+  };
+}

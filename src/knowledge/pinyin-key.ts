@@ -1,0 +1,33 @@
+import { pinyin } from 'pinyin-pro';
+
+const charCache = new Map<string, string>();
+
+/**
+ * A fuzzy pinyin key for a string of Chinese characters: tones dropped and the sounds that
+ * pinyin keyboards and dialects confuse (zh/z, ch/c, sh/s, n/l, -ng/-n) folded together, so
+ * homophone and near-homophone typos (秘码, 验正码, 身分证, 注侧) share the key of the intended word.
+ */
+export function fuzzyPinyinKey(text: string): string {
+  let key = '';
+  for (const char of text) key += `${syllable(char)} `;
+  return key.trimEnd();
+}
+
+function syllable(char: string): string {
+  let cached = charCache.get(char);
+  if (cached === undefined) {
+    cached = /\p{Script=Han}/u.test(char) ? fold(pinyin(char, { toneType: 'none' })) : char;
+    charCache.set(char, cached);
+  }
+  return cached;
+}
+
+function fold(syllable: string): string {
+  return syllable
+    .replace(/^zh/, 'z')
+    .replace(/^ch/, 'c')
+    .replace(/^sh/, 's')
+    .replace(/^l/, 'n')
+    .replace(/ng$/, 'n')
+    .replace(/v/g, 'u');
+}

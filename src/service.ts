@@ -1,0 +1,169 @@
+import http from 'node:http';
+import path from 'node:path';
+import express from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { AccountCore } from './account-core/types.js';
+import { DeliveryRouter } from './channels/delivery.js';
+import { createChatRouter, jsonErrorHandler } from './channels/web/chat-router.js';
+import { WebInbox } from './channels/web/web-inbox.js';
+import type { Config } from './config.js';
+import { projectRoot } from './config.js';
+import { createAssistant, type Assistant } from './conversation/assistant.js';
+import { CommandWords } from './conversation/commands.js';
+import type { ConversationState, FlowDefinition, FlowName, HelpdeskPort, UnansweredLog } from './conversation/types.js';
+import { loadKnowledge, type KnowledgeBase } from './knowledge/loader.js';
+import { Matcher } from './knowledge/matcher.js';
+import { createLogger } from './logging.js';
+import { createPageEnvironment, createTextRenderer, type Render } from './render/renderer.js';
+import { createLowdbStorage } from './storage/lowdb-storage.js';
+import type { Storage } from './storage/types.js';
+
+/** Shared services every feature module is built from. */
+export interface ServiceContext {
+  config: Config;
+  logger: Logger;
+  clock: () => Date;
+  storage: Storage;
+  knowledge: KnowledgeBase;
+  matcher: Matcher;
+  commands: CommandWords;
+  render: Render;
+  pages: ReturnType<typeof createPageEnvironment>;
+  delivery: DeliveryRouter;
+  core: AccountCore;
+  flows: Map<FlowName, FlowDefinition>;
+  helpdesk?: HelpdeskPort;
+  unanswered: UnansweredLog;
+}
+
+/**
+ * A feature that plugs into the service (account core API, help desk, WeChat, e-mail...).
+ * `prepare` runs before the assistant exists (register flows, the help desk port, senders);
+ * `install` mounts routes and starts listeners once it does; `close` stops them.
+ */
+export interface FeatureModule {
+  name: string;
+  prepare?(context: ServiceContext): Promise<void> | void;
+  install?(app: express.Express, context: ServiceContext, assistant: Assistant): Promise<void> | void;
+  close?(): Promise<void> | void;
+}
+
+/** The running service: its express app, its assistant, and how to stop it. */
+export interface Service {
+  app: express.Express;
+  assistant: Assistant;
+  context: ServiceContext;
+  /** Starts listening on `config.port` (0 = any free port); resolves with the bound port. */
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  config: Config;
+  clock?: () => Date;
+  logger?: Logger;
+  /** Storage to use instead of lowdb under `config.dataDir` (tests). */
+  storage?: Storage;
+  /** An account core to use instead of the configured one (tests). */
+  core?: AccountCore;
+  /** Feature modules to use instead of the standard set (tests). */
+  modules?: FeatureModule[];
+}
+
+/** The standard features, in mounting order. */
+function standardModules(): FeatureModule[] {
+  return [];
+}
+
+/** Builds the whole service from its configuration: the composition root's body. */
+export async function createService(options: ServiceOptions): Promise<Service> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? (() => new Date());
+  const storage = options.storage ?? createLowdbStorage(config.dataDir);
+  const knowledge = loadKnowledge(config.knowledgeDir);
+  const render = createTextRenderer(config.templatesDir);
+  const unansweredLog = storage.log<Parameters<UnansweredLog['record']>[0]>('unanswered');
+  const core = options.core ?? (await createConfiguredCore(config, storage, render, clock, logger));
+  const context: ServiceContext = {
+    config,
+    logger,
+    clock,
+    storage,
+    knowledge,
+    matcher: new Matcher(knowledge),
+    commands: new CommandWords(knowledge.lexicon.commands),
+    render,
+    pages: createPageEnvironment(config.templatesDir),
+    delivery: new DeliveryRouter(),
+    core,
+    flows: new Map(),
+    unanswered: { record: (entry) => unansweredLog.append(entry) },
+  };
+
+  const modules = options.modules ?? standardModules();
+  for (const module of modules) await module.prepare?.(context);
+
+  const inbox = new WebInbox(storage.documents('web-inbox'));
+  context.delivery.register('web', async (userId, replies) => void (await inbox.push(userId, replies, clock())));
+
+  const assistant = createAssistant({
+    ...context,
+    sessions: storage.documents<ConversationState>('sessions'),
+    publicUrl: config.publicUrl,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'], scriptSrc: ["'self'"], styleSrc: ["'self'"] },
+      },
+    }),
+  );
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.use('/static', express.static(path.join(projectRoot, 'src', 'channels', 'web', 'public'), { maxAge: '1h' }));
+  app.get('/', (_req, res) => void res.type('html').send(context.pages.render('web/chat.njk', {})));
+  app.use(createChatRouter({ assistant, inbox, render }));
+  for (const module of modules) await module.install?.(app, context, assistant);
+  app.use((_req, res) => void res.status(404).json({ error: render('api/error', { code: 'not-found' }) }));
+  app.use(jsonErrorHandler(render));
+
+  let server: http.Server | undefined;
+  return {
+    app,
+    assistant,
+    context,
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
+        server = http.createServer(app);
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const address = server!.address();
+          resolve(typeof address === 'object' && address ? address.port : config.port);
+        });
+      }),
+    async close() {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+      for (const module of [...modules].reverse()) await module.close?.();
+      await storage.close();
+    },
+  };
+}
+
+/** The account core named by the configuration: a remote one over HTTP, else the embedded one. */
+async function createConfiguredCore(
+  _config: Config,
+  _storage: Storage,
+  _render: Render,
+  _clock: () => Date,
+  _logger: Logger,
+): Promise<AccountCore> {
+  throw new Error('The account core is not wired yet');
+}
