@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Jieba } from '@node-rs/jieba';
 import { dict as defaultDictionary } from '@node-rs/jieba/dict.js';
 import Fuse from 'fuse.js';
 import { extractEntities, type Entities } from '../text/entities.js';
 import { normalizeForMatching } from '../text/normalize.js';
 import type { Lexicon } from './loader.js';
-import { fuzzyPinyinKey } from './pinyin-key.js';
+import { exactPinyinKey, fuzzyPinyinKey } from './pinyin-key.js';
 
 /** A message prepared for matching. */
 export interface AnalyzedText {
@@ -20,7 +18,7 @@ export interface AnalyzedText {
   bigrams: string[];
 }
 
-const require = createRequire(import.meta.url);
+const SHAPE_CACHE_LIMIT = 5000;
 
 /**
  * The text pipeline shared by indexing and querying: entity extraction, normalisation,
@@ -33,48 +31,62 @@ export class Analyzer {
   private readonly stopwords: Set<string>;
   private readonly variantPattern: RegExp | undefined;
   private readonly variants: Record<string, string>;
-  private readonly generalWords: Set<string>;
+  /** jieba with only its general dictionary: tells real words from typos. */
+  private readonly generalSegmenter: Jieba;
+  private readonly shapeCache = new Map<string, string | null>();
+  private readonly domainWords: Set<string>;
   private vocabulary = new Set<string>();
-  private byPinyin = new Map<string, string>();
+  private byExactPinyin = new Map<string, string>();
+  private byFuzzyPinyin = new Map<string, string>();
   private fuse: Fuse<string> | undefined;
 
   constructor(lexicon: Lexicon) {
     this.jieba = Jieba.withDict(defaultDictionary);
-    const domainWords = new Set<string>(lexicon.dictionary);
+
+    const segmenterWords = new Set<string>(lexicon.dictionary);
     for (const group of lexicon.synonyms.groups) {
       const [head] = group;
       for (const word of group) {
         const normalized = normalizeForMatching(word);
         this.canonical.set(normalized, normalizeForMatching(head!));
-        domainWords.add(normalized);
+        segmenterWords.add(normalized);
       }
     }
-    this.jieba.loadDict(Buffer.from([...domainWords].map((word) => `${word} 100000 n`).join('\n')));
+    this.jieba.loadDict(Buffer.from([...segmenterWords].map((word) => `${word} 100000 n`).join('\n')));
     this.stopwords = new Set(lexicon.stopwords.map((word) => normalizeForMatching(word)));
     this.variants = Object.fromEntries(
       Object.entries(lexicon.synonyms.variants).map(([from, to]) => [normalizeForMatching(from), normalizeForMatching(to)]),
     );
     const keys = Object.keys(this.variants).sort((a, b) => b.length - a.length);
     this.variantPattern = keys.length > 0 ? new RegExp(keys.map(escapeRegExp).join('|'), 'g') : undefined;
-    this.generalWords = loadGeneralWords();
-    this.setVocabulary(domainWords);
+    this.generalSegmenter = generalJieba();
+    this.domainWords = new Set([...lexicon.dictionary.map((word) => normalizeForMatching(word))]);
+    this.setVocabulary(segmenterWords);
   }
 
   /**
-   * The words typos are corrected towards: the domain dictionary plus every word of the
-   * knowledge base. Called once the knowledge base has been segmented.
+   * The words typos are corrected towards: the domain dictionary, the synonym groups and every
+   * word of the knowledge base. Called once the knowledge base has been segmented.
    */
   setVocabulary(words: Iterable<string>): void {
     this.vocabulary = new Set([...words].filter((word) => word.length >= 2));
     for (const word of this.canonical.keys()) if (word.length >= 2) this.vocabulary.add(word);
-    this.byPinyin = new Map();
+    for (const word of this.domainWords) this.vocabulary.add(word);
+    this.byExactPinyin = new Map();
+    this.byFuzzyPinyin = new Map();
     for (const word of this.vocabulary) {
       if (!/^\p{Script=Han}+$/u.test(word) || word.length > 5) continue;
-      const key = fuzzyPinyinKey(word);
-      if (!this.byPinyin.has(key)) this.byPinyin.set(key, word);
+      const exact = exactPinyinKey(word);
+      if (!this.byExactPinyin.has(exact)) this.byExactPinyin.set(exact, word);
+      if (word.length >= 3) {
+        const fuzzy = fuzzyPinyinKey(word);
+        if (!this.byFuzzyPinyin.has(fuzzy)) this.byFuzzyPinyin.set(fuzzy, word);
+      }
     }
+    // One-character slips are only corrected towards the curated domain words, which are long
+    // and distinctive enough that a single changed character cannot turn one into another.
     this.fuse = new Fuse(
-      [...this.vocabulary].filter((word) => word.length >= 3 && /^\p{Script=Han}+$/u.test(word)),
+      [...this.domainWords].filter((word) => word.length >= 3 && /^\p{Script=Han}+$/u.test(word)),
       { includeScore: true, threshold: 0.34, ignoreLocation: true, minMatchCharLength: 2 },
     );
   }
@@ -84,9 +96,14 @@ export class Analyzer {
     return this.vocabulary.size;
   }
 
-  analyze(message: string): AnalyzedText {
+  /**
+   * Prepares a message for matching. The quick pass corrects homophone typos through pinyin;
+   * `thorough` also looks for one-character slips with fuse.js, which costs more and is worth
+   * it only when the quick pass left the matcher unsure.
+   */
+  analyze(message: string, options: { thorough?: boolean } = {}): AnalyzedText {
     const { rest, entities } = extractEntities(message);
-    const normalized = this.correct(this.applyVariants(normalizeForMatching(rest)));
+    const normalized = this.correct(this.applyVariants(normalizeForMatching(rest)), options.thorough ?? false);
     return { entities, normalized, words: this.words(normalized), bigrams: bigrams(normalized) };
   }
 
@@ -117,7 +134,7 @@ export class Analyzer {
    * Replaces misspelt stretches with the domain word they were meant to be. Only stretches the
    * segmenter could not read as a known word are touched, so ordinary words stay as typed.
    */
-  private correct(text: string): string {
+  private correct(text: string, thorough: boolean): string {
     if (text.length < 2) return text;
     const tokens = this.jieba.cut(text, false);
     let changed = false;
@@ -131,9 +148,9 @@ export class Analyzer {
         continue;
       }
       // A general word that sounds exactly like a domain word (身分证 → 身份证).
-      if (token.length >= 2 && this.generalWords.has(token)) {
-        const sameSound = this.byPinyin.get(fuzzyPinyinKey(token));
-        if (sameSound && sameSound !== token && strictSameSound(sameSound, token)) {
+      if (token.length >= 2 && this.isGeneralWord(token)) {
+        const sameSound = token.length >= 3 ? this.byExactPinyin.get(exactPinyinKey(token)) : undefined;
+        if (sameSound && sameSound !== token && this.domainWords.has(sameSound)) {
           out.push(sameSound);
           changed = true;
         } else {
@@ -143,7 +160,7 @@ export class Analyzer {
         continue;
       }
       // A run of unknown pieces: try the longest window (of up to 4 characters) that sounds like a domain word.
-      const fixed = this.fixRun(tokens, i);
+      const fixed = this.fixRun(tokens, i, thorough);
       if (fixed) {
         out.push(fixed.word);
         i = fixed.next;
@@ -156,20 +173,23 @@ export class Analyzer {
     return changed ? out.join('') : text;
   }
 
-  private fixRun(tokens: string[], start: number): { word: string; next: number } | undefined {
+  private fixRun(tokens: string[], start: number, thorough: boolean): { word: string; next: number } | undefined {
     let text = '';
     const ends: number[] = [];
     for (let j = start; j < tokens.length && text.length < 5; j += 1) {
       text += tokens[j];
       ends.push(j + 1);
-      if (ends.length > 1 && this.generalWords.has(tokens[j]!) && tokens[j]!.length > 1) break;
+      if (ends.length > 1 && tokens[j]!.length > 1 && this.isGeneralWord(tokens[j]!)) break;
     }
     for (let k = ends.length - 1; k >= 0; k -= 1) {
       const window = tokens.slice(start, ends[k]).join('');
-      if (window.length < 2 || window.length > 5) continue;
-      const bySound = this.byPinyin.get(fuzzyPinyinKey(window));
+      // A real word is not a typo, however much it sounds like one.
+      if (window.length < 2 || window.length > 5 || this.isGeneralWord(window)) continue;
+      const bySound =
+        this.byExactPinyin.get(exactPinyinKey(window)) ??
+        (window.length >= 3 ? this.byFuzzyPinyin.get(fuzzyPinyinKey(window)) : undefined);
       if (bySound && bySound !== window) return { word: bySound, next: ends[k]! };
-      if (window.length >= 3) {
+      if (thorough && window.length >= 3) {
         const byShape = this.closestByOneCharacter(window);
         if (byShape) return { word: byShape, next: ends[k]! };
       }
@@ -177,18 +197,26 @@ export class Analyzer {
     return undefined;
   }
 
-  /** fuse.js finds near spellings; accept only one substituted character. */
-  private closestByOneCharacter(window: string): string | undefined {
-    const hits = this.fuse?.search(window, { limit: 3 }) ?? [];
-    for (const hit of hits) {
-      if (hit.item.length === window.length && differingCharacters(hit.item, window) === 1) return hit.item;
-    }
-    return undefined;
+  /** A word of jieba's general dictionary: with HMM off, the segmenter keeps it whole. */
+  private isGeneralWord(text: string): boolean {
+    const cut = this.generalSegmenter.cut(text, false);
+    return cut.length === 1 && cut[0] === text;
   }
-}
 
-function strictSameSound(a: string, b: string): boolean {
-  return a.length === b.length;
+  /** fuse.js finds near spellings; accept only one substituted character. Results are cached. */
+  private closestByOneCharacter(window: string): string | undefined {
+    if (this.shapeCache.has(window)) return this.shapeCache.get(window) ?? undefined;
+    let found: string | null = null;
+    for (const hit of this.fuse?.search(window, { limit: 3 }) ?? []) {
+      if (hit.item.length === window.length && differingCharacters(hit.item, window) === 1) {
+        found = hit.item;
+        break;
+      }
+    }
+    if (this.shapeCache.size >= SHAPE_CACHE_LIMIT) this.shapeCache.delete(this.shapeCache.keys().next().value!);
+    this.shapeCache.set(window, found);
+    return found ?? undefined;
+  }
 }
 
 function differingCharacters(a: string, b: string): number {
@@ -210,17 +238,10 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-let generalWordsCache: Set<string> | undefined;
+let sharedGeneralJieba: Jieba | undefined;
 
-/** Multi-character words of jieba's general dictionary: real words, not typos. */
-function loadGeneralWords(): Set<string> {
-  if (generalWordsCache) return generalWordsCache;
-  const file = require.resolve('@node-rs/jieba/dict.txt');
-  const words = new Set<string>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const word = line.slice(0, line.indexOf(' '));
-    if (word.length >= 2) words.add(word);
-  }
-  generalWordsCache = words;
-  return words;
+/** One general-dictionary segmenter per process: it is read-only and costly to load. */
+function generalJieba(): Jieba {
+  sharedGeneralJieba ??= Jieba.withDict(defaultDictionary);
+  return sharedGeneralJieba;
 }

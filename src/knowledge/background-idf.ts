@@ -13,12 +13,27 @@ export function backgroundIdf(word: string): number {
 }
 
 const DEFAULT_IDF = 11;
+/** Rarer words than this are all "rare": keeping only common ones makes the table small and quick to load. */
+const RARE_IDF = 9.5;
+
+/** Loads the table now rather than on the first unusual question. */
+export function warmBackgroundIdf(): void {
+  table ??= parse();
+}
 
 function parse(): Map<string, number> {
   const map = new Map<string, number>();
-  for (const line of Buffer.from(idf).toString('utf8').split('\n')) {
-    const space = line.lastIndexOf(' ');
-    if (space > 0) map.set(line.slice(0, space), Number(line.slice(space + 1)));
+  const text = Buffer.from(idf).toString('utf8');
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const space = text.lastIndexOf(' ', end);
+    if (space > start) {
+      const value = Number(text.slice(space + 1, end));
+      if (value < RARE_IDF) map.set(text.slice(start, space), value);
+    }
+    start = end + 1;
   }
   return map;
 }

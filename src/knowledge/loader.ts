@@ -1,14 +1,16 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { ZodType, ZodTypeDef } from 'zod';
-import { commandsSchema, knowledgeEntrySchema, synonymsSchema, type Commands, type KnowledgeEntry, type Synonyms } from './schema.js';
+import { commandsSchema, knowledgeEntrySchema, outOfScopeSchema, synonymsSchema, type Commands, type KnowledgeEntry, type Synonyms } from './schema.js';
 
 /** Everything under `knowledge/`, validated. */
 export interface KnowledgeBase {
   entries: KnowledgeEntry[];
   byId: Map<string, KnowledgeEntry>;
   lexicon: Lexicon;
+  /** Questions the assistant must decline (`knowledge/out-of-scope.yaml`); they train the "none" class. */
+  outOfScope: string[];
 }
 
 export interface Lexicon {
@@ -41,7 +43,7 @@ export function loadKnowledge(dir: string): KnowledgeBase {
   const byId = new Map<string, KnowledgeEntry>();
   for (const file of yamlFiles(dir)) {
     const relative = path.relative(dir, file);
-    if (relative.startsWith(`lexicon${path.sep}`)) continue;
+    if (relative.startsWith(`lexicon${path.sep}`) || relative === OUT_OF_SCOPE_FILE) continue;
     const entry = parseFile(file, relative, knowledgeEntrySchema);
     if (byId.has(entry.id)) throw new KnowledgeError(relative, [`id: "${entry.id}" is already used by another file`]);
     byId.set(entry.id, entry);
@@ -61,8 +63,12 @@ export function loadKnowledge(dir: string): KnowledgeBase {
     stopwords: readWordList(path.join(lexiconDir, 'stopwords.txt')),
     commands: parseFile(path.join(lexiconDir, 'commands.yaml'), 'lexicon/commands.yaml', commandsSchema),
   };
-  return { entries, byId, lexicon };
+  const outOfScopeFile = path.join(dir, OUT_OF_SCOPE_FILE);
+  const outOfScope = existsSync(outOfScopeFile) ? parseFile(outOfScopeFile, OUT_OF_SCOPE_FILE, outOfScopeSchema).questions : [];
+  return { entries, byId, lexicon, outOfScope };
 }
+
+const OUT_OF_SCOPE_FILE = 'out-of-scope.yaml';
 
 function parseFile<T>(file: string, relative: string, schema: ZodType<T, ZodTypeDef, unknown>): T {
   let raw: unknown;

@@ -1,13 +1,19 @@
 import { Analyzer, type AnalyzedText } from './analyzer.js';
-import { backgroundIdf } from './background-idf.js';
+import { backgroundIdf, warmBackgroundIdf } from './background-idf.js';
+import { SoftmaxClassifier } from './classifier.js';
 import type { KnowledgeBase } from './loader.js';
-import { buildTopicIndex, type SparseVector, type TopicIndex } from './topic-index.js';
+import { buildTopicIndex, type Postings, type SparseVector, type TopicIndex } from './topic-index.js';
 
-/** A knowledge entry and how well it fits the question (0–1). */
+/** A knowledge entry and how well it fits the question. */
 export interface MatchCandidate {
   id: string;
   kind: 'faq' | 'small-talk';
+  /** Combined ranking score (0–1). */
   score: number;
+  /** The classifier's probability for this entry (0–1). */
+  probability: number;
+  /** Similarity to the entry's examples (0–1). */
+  similarity: number;
 }
 
 export interface MatchResult {
@@ -20,36 +26,49 @@ export interface MatchResult {
   candidates: MatchCandidate[];
   /** How much of the question the knowledge base's vocabulary explains (0–1). */
   coverage: number;
+  /** The classifier's probability that the question is outside the catalogue. */
+  outOfScope: number;
 }
 
-/** Weights and thresholds of the ranking; defaults were fitted on phrasings not in the knowledge base. */
+/** How many of the classifier's favourites are also scored by similarity. */
+const SIMILARITY_CANDIDATES = 8;
+
+/** Weights and thresholds of the ranking and of the decision to answer. */
 export interface MatcherTuning {
-  weights: { bestWords: number; bestBigrams: number; centroid: number; phrase: number; coverage: number };
-  /** Minimum combined score to answer. */
-  threshold: number;
+  /** Share of the classifier in the combined score; the rest is example similarity. */
+  classifierWeight: number;
+  similarityWeights: { bestWords: number; bestBigrams: number; centroid: number; phrase: number; coverage: number };
+  /** Minimum classifier probability of the best entry. */
+  minProbability: number;
+  /** Minimum similarity of the best entry to its examples. */
+  minSimilarity: number;
   /** Minimum share of the question's meaning the knowledge base must explain. */
   minCoverage: number;
-  /** Minimum lead of the best entry over the runner-up, unless the score is at least `sureScore`. */
+  /** Minimum probability lead over the runner-up. */
   minMargin: number;
-  sureScore: number;
 }
 
 export const DEFAULT_TUNING: MatcherTuning = {
-  weights: { bestWords: 0.35, bestBigrams: 0.3, centroid: 0.15, phrase: 0.1, coverage: 0.1 },
-  threshold: 0.34,
-  minCoverage: 0.55,
-  minMargin: 0.03,
-  sureScore: 0.6,
+  classifierWeight: 0.7,
+  similarityWeights: { bestWords: 0.35, bestBigrams: 0.3, centroid: 0.15, phrase: 0.1, coverage: 0.1 },
+  minProbability: 0.25,
+  minSimilarity: 0.25,
+  minCoverage: 0.4,
+  minMargin: 0.05,
 };
 
 /**
- * Ranks knowledge entries for a question: TF-IDF cosine over canonical words and over
- * character bigrams (best single example and whole-topic centroid), key-phrase hits, and
- * vocabulary coverage, combined into one score; then decides whether it is sure enough.
+ * Ranks knowledge entries for a question and decides whether it is sure enough to answer.
+ * Two views are combined: a softmax classifier trained on the knowledge base's examples
+ * (with a "none of these" class trained on out-of-scope questions), and TF-IDF similarity
+ * over canonical words and character bigrams (best example, topic centroid, key phrases,
+ * vocabulary coverage).
  */
 export class Matcher {
   readonly analyzer: Analyzer;
   private readonly index: TopicIndex;
+  private readonly classifier: SoftmaxClassifier;
+  private readonly noneClass: number;
 
   constructor(
     knowledge: KnowledgeBase,
@@ -57,51 +76,73 @@ export class Matcher {
   ) {
     this.analyzer = new Analyzer(knowledge.lexicon);
     this.index = buildTopicIndex(knowledge.entries, this.analyzer);
+    this.noneClass = knowledge.entries.length;
+    const examples = knowledge.entries.flatMap((entry, label) =>
+      [entry.title, ...entry.questions, ...entry.phrases].map((text) => ({ features: this.features(this.analyzer.analyze(text)), label })),
+    );
+    for (const question of knowledge.outOfScope) {
+      examples.push({ features: this.features(this.analyzer.analyze(question)), label: this.noneClass });
+    }
+    this.classifier = new SoftmaxClassifier(examples, this.noneClass + 1);
+    warmBackgroundIdf();
   }
 
   match(text: string): MatchResult {
-    return this.rank(this.analyzer.analyze(text));
+    const quick = this.rank(this.analyzer.analyze(text));
+    if (quick.confident || quick.reason === 'empty') return quick;
+    // Unsure: look again for one-character slips before giving up.
+    const thorough = this.analyzer.analyze(text, { thorough: true });
+    return thorough.normalized === quick.analyzed.normalized ? quick : this.rank(thorough);
   }
 
   rank(analyzed: AnalyzedText): MatchResult {
     const { index, tuning } = this;
     const words = [...new Set(analyzed.words)];
     if (words.length === 0 && analyzed.normalized.length < 2) {
-      return { analyzed, confident: false, reason: 'empty', candidates: [], coverage: 0 };
+      return { analyzed, confident: false, reason: 'empty', candidates: [], coverage: 0, outOfScope: 1 };
     }
+    const probabilities = this.classifier.predict(this.features(analyzed));
     const query = this.queryVectors(words, analyzed.bigrams);
     const entryCount = index.entries.length;
     const bestWords = new Float64Array(entryCount);
     const bestBigrams = new Float64Array(entryCount);
-    bestPerEntry(query.words, index.postingsByWord, index, 'words', bestWords);
-    bestPerEntry(query.bigrams, index.postingsByBigram, index, 'bigrams', bestBigrams);
+    bestPerEntry(query.words, index.postingsByWord, index, bestWords);
+    bestPerEntry(query.bigrams, index.postingsByBigram, index, bestBigrams);
 
+    const w = tuning.similarityWeights;
+    // Similarity only matters for entries the classifier considers at all; skip the rest.
+    const considered = topIndices(probabilities, entryCount, SIMILARITY_CANDIDATES);
     const scored: MatchCandidate[] = [];
-    for (let e = 0; e < entryCount; e += 1) {
-      if (bestWords[e] === 0 && bestBigrams[e] === 0) continue;
-      const centroid = dot(query.words, index.wordCentroids[e]!);
-      const phrase = phraseScore(analyzed.normalized, index.phrases[e]!);
-      const coverage = entryCoverage(words, index.entryVocabulary[e]!, query.weights);
-      const w = tuning.weights;
-      const score =
-        w.bestWords * bestWords[e]! +
-        w.bestBigrams * bestBigrams[e]! +
-        w.centroid * centroid +
-        w.phrase * phrase +
-        w.coverage * coverage;
+    for (const e of considered) {
+      const probability = probabilities[e]!;
+      let similarity = 0;
+      if (bestWords[e] !== 0 || bestBigrams[e] !== 0) {
+        similarity = Math.min(
+          1,
+          w.bestWords * bestWords[e]! +
+            w.bestBigrams * bestBigrams[e]! +
+            w.centroid * dot(query.words, index.wordCentroids[e]!) +
+            w.phrase * phraseScore(analyzed.normalized, index.phrases[e]!) +
+            w.coverage * entryCoverage(words, index.entryVocabulary[e]!, query.weights),
+        );
+      }
       const entry = index.entries[e]!;
-      scored.push({ id: entry.id, kind: entry.kind, score: Math.min(1, score) });
+      const score = tuning.classifierWeight * probability + (1 - tuning.classifierWeight) * similarity;
+      scored.push({ id: entry.id, kind: entry.kind, score, probability, similarity });
     }
     scored.sort((a, b) => b.score - a.score);
     const candidates = scored.slice(0, 5);
-    const coverage = query.coverage;
+    const outOfScope = probabilities[this.noneClass]!;
     const [first, second] = candidates;
     let reason: MatchResult['reason'] = 'confident';
-    if (!first) reason = 'out-of-scope';
-    else if (coverage < tuning.minCoverage) reason = 'out-of-scope';
-    else if (first.score < tuning.threshold) reason = 'low-score';
-    else if (second && first.score < tuning.sureScore && first.score - second.score < tuning.minMargin) reason = 'ambiguous';
-    return { analyzed, confident: reason === 'confident', reason, candidates, coverage };
+    if (!first || outOfScope >= first.probability || query.coverage < tuning.minCoverage) reason = 'out-of-scope';
+    else if (first.probability < tuning.minProbability || first.similarity < tuning.minSimilarity) reason = 'low-score';
+    else if (second && first.probability - second.probability < tuning.minMargin) reason = 'ambiguous';
+    return { analyzed, confident: reason === 'confident', reason, candidates, coverage: query.coverage, outOfScope };
+  }
+
+  private features(analyzed: AnalyzedText): string[] {
+    return [...analyzed.words.map((word) => `w:${word}`), ...analyzed.bigrams.map((gram) => `b:${gram}`)];
   }
 
   /**
@@ -128,30 +169,42 @@ export class Matcher {
       words: normalizedCopy(weights),
       bigrams: normalizedCopy(bigramWeights),
       weights,
-      coverage: total === 0 ? 0 : known / total,
+      // A message of function words only ("你好", "在吗") is judged by its character pairs.
+      coverage: total > 0 ? known / total : knownShare([...bigramWeights.keys()], index.bigramIdf),
     };
   }
 }
 
-function bestPerEntry(
-  query: SparseVector,
-  postings: Map<string, number[]>,
-  index: TopicIndex,
-  field: 'words' | 'bigrams',
-  best: Float64Array,
-): void {
-  const scores = new Map<number, number>();
+function bestPerEntry(query: SparseVector, postings: Map<string, Postings>, index: TopicIndex, best: Float64Array): void {
+  const scores = new Float64Array(index.documents.length);
+  const touched: number[] = [];
   for (const [term, weight] of query) {
-    const docs = postings.get(term);
-    if (!docs) continue;
-    for (const docIndex of docs) {
-      scores.set(docIndex, (scores.get(docIndex) ?? 0) + weight * index.documents[docIndex]![field].get(term)!);
+    const list = postings.get(term);
+    if (!list) continue;
+    const { docs, weights } = list;
+    for (let i = 0; i < docs.length; i += 1) {
+      const docIndex = docs[i]!;
+      if (scores[docIndex] === 0) touched.push(docIndex);
+      scores[docIndex] = scores[docIndex]! + weight * weights[i]!;
     }
   }
-  for (const [docIndex, score] of scores) {
+  for (const docIndex of touched) {
     const entryIndex = index.documents[docIndex]!.entryIndex;
-    if (score > best[entryIndex]!) best[entryIndex] = score;
+    if (scores[docIndex]! > best[entryIndex]!) best[entryIndex] = scores[docIndex]!;
   }
+}
+
+/** Indices of the `k` largest values among the first `count`, largest first. */
+function topIndices(values: Float64Array, count: number, k: number): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    if (top.length === k && values[i]! <= values[top[k - 1]!]!) continue;
+    let at = top.length < k ? top.length : k - 1;
+    while (at > 0 && values[top[at - 1]!]! < values[i]!) at -= 1;
+    top.splice(at, 0, i);
+    if (top.length > k) top.pop();
+  }
+  return top;
 }
 
 function dot(a: SparseVector, b: SparseVector): number {
@@ -179,6 +232,12 @@ function phraseScore(normalized: string, phrases: string[]): number {
     if (normalized.includes(phrase) || (normalized.length >= 4 && phrase.includes(normalized))) return 1;
   }
   return 0;
+}
+
+/** Share of the terms the knowledge base has seen. */
+function knownShare(terms: string[], idf: Map<string, number>): number {
+  if (terms.length === 0) return 0;
+  return terms.filter((term) => idf.has(term)).length / terms.length;
 }
 
 /** Share of the question's word weight that this entry's examples use. */

@@ -2,6 +2,13 @@ import { pinyin } from 'pinyin-pro';
 
 const charCache = new Map<string, string>();
 
+/** Toneless pinyin of each character: 秘码 and 密码 share "mi ma". */
+export function exactPinyinKey(text: string): string {
+  let key = '';
+  for (const char of text) key += `${syllable(char)} `;
+  return key.trimEnd();
+}
+
 /**
  * A fuzzy pinyin key for a string of Chinese characters: tones dropped and the sounds that
  * pinyin keyboards and dialects confuse (zh/z, ch/c, sh/s, n/l, -ng/-n) folded together, so
@@ -9,14 +16,14 @@ const charCache = new Map<string, string>();
  */
 export function fuzzyPinyinKey(text: string): string {
   let key = '';
-  for (const char of text) key += `${syllable(char)} `;
+  for (const char of text) key += `${fold(syllable(char))} `;
   return key.trimEnd();
 }
 
 function syllable(char: string): string {
   let cached = charCache.get(char);
   if (cached === undefined) {
-    cached = /\p{Script=Han}/u.test(char) ? fold(pinyin(char, { toneType: 'none' })) : char;
+    cached = /\p{Script=Han}/u.test(char) ? pinyin(char, { toneType: 'none' }) : char;
     charCache.set(char, cached);
   }
   return cached;

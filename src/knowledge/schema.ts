@@ -52,3 +52,6 @@ export const commandsSchema = z
   .strict();
 
 export type Commands = z.infer<typeof commandsSchema>;
+
+/** Questions outside the catalogue, used as negative examples (`knowledge/out-of-scope.yaml`). */
+export const outOfScopeSchema = z.object({ questions: z.array(phrase).min(1) }).strict();

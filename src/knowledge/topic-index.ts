@@ -2,6 +2,12 @@ import type { Analyzer } from './analyzer.js';
 import { bigrams } from './analyzer.js';
 import type { KnowledgeEntry } from './schema.js';
 
+/** The documents that use a term, with the term's weight in each. */
+export interface Postings {
+  docs: Int32Array;
+  weights: Float64Array;
+}
+
 /** A sparse TF-IDF vector, L2-normalised. */
 export type SparseVector = Map<string, number>;
 
@@ -24,8 +30,8 @@ export interface TopicIndex {
   phrases: string[][];
   wordIdf: Map<string, number>;
   bigramIdf: Map<string, number>;
-  postingsByWord: Map<string, number[]>;
-  postingsByBigram: Map<string, number[]>;
+  postingsByWord: Map<string, Postings>;
+  postingsByBigram: Map<string, Postings>;
   /** IDF given to a term no entry uses (the largest possible). */
   maxIdf: number;
 }
@@ -114,14 +120,17 @@ function normalize(vector: SparseVector): SparseVector {
   return vector;
 }
 
-function postings(documents: IndexedDocument[], field: 'words' | 'bigrams'): Map<string, number[]> {
-  const map = new Map<string, number[]>();
+function postings(documents: IndexedDocument[], field: 'words' | 'bigrams'): Map<string, Postings> {
+  const lists = new Map<string, { docs: number[]; weights: number[] }>();
   documents.forEach((doc, index) => {
-    for (const term of doc[field].keys()) {
-      let list = map.get(term);
-      if (!list) map.set(term, (list = []));
-      list.push(index);
+    for (const [term, weight] of doc[field]) {
+      let list = lists.get(term);
+      if (!list) lists.set(term, (list = { docs: [], weights: [] }));
+      list.docs.push(index);
+      list.weights.push(weight);
     }
   });
+  const map = new Map<string, Postings>();
+  for (const [term, list] of lists) map.set(term, { docs: Int32Array.from(list.docs), weights: Float64Array.from(list.weights) });
   return map;
 }

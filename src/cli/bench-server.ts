@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import { loadConfig } from '../config.js';
+import { createService } from '../service.js';
+
+/**
+ * A server for `npm run bench`, run in its own process so the load generator does not steal
+ * its CPU. `app`: the whole service on a fresh data directory (real lowdb, real durability).
+ * `bare`: an express route that parses the same JSON and returns a fixed reply: the baseline.
+ */
+async function main(): Promise<void> {
+  const mode = process.argv[2];
+  if (mode === 'bare') {
+    const app = express();
+    app.post('/api/chat', express.json({ limit: '8mb' }), (req, res) => {
+      res.json({ replies: [{ type: 'text', text: String(req.body?.text ?? '') }], topic: null, flow: null, choices: [] });
+    });
+    const server = app.listen(0, '127.0.0.1', () => report(server.address()));
+    return;
+  }
+  if (mode !== 'app') throw new Error('usage: bench-server app|bare');
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chsi-bench-'));
+  const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SMTP_PORT: '0' });
+  const service = await createService({ config });
+  await service.listen().then((port) => report({ port }));
+}
+
+function report(address: unknown): void {
+  const port = typeof address === 'object' && address !== null ? (address as { port: number }).port : Number(address);
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
