@@ -35,6 +35,8 @@ export interface ServiceContext {
   flows: Map<FlowName, FlowDefinition>;
   helpdesk?: HelpdeskPort;
   unanswered: UnansweredLog;
+  /** False for in-process tools (terminal chat): modules must not open ports or start bots. */
+  listeners: boolean;
 }
 
 /**
@@ -69,6 +71,8 @@ export interface ServiceOptions {
   core?: AccountCore;
   /** Feature modules to use instead of the standard set (tests). */
   modules?: FeatureModule[];
+  /** Whether modules may open ports and start bots (default true). */
+  listeners?: boolean;
 }
 
 /** The standard features, in mounting order. */
@@ -100,6 +104,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     core,
     flows: new Map(),
     unanswered: { record: (entry) => unansweredLog.append(entry) },
+    listeners: options.listeners ?? true,
   };
 
   const modules = options.modules ?? standardModules();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fs, mkdirSync } from 'node:fs';
+import { promises as fs, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DurableJsonFile, syncDirectory } from './durable-json-file.js';
@@ -27,6 +27,7 @@ export interface LowdbStorageOptions {
  */
 export function createLowdbStorage(dataDir: string, options: LowdbStorageOptions = {}): Storage {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const releaseLock = lockDataDir(dataDir);
   const documents = new Map<string, JournaledDocumentStore<unknown>>();
   const logs = new Map<string, JsonLinesLog<unknown>>();
   return {
@@ -43,8 +44,46 @@ export function createLowdbStorage(dataDir: string, options: LowdbStorageOptions
     async close(): Promise<void> {
       await Promise.all([...documents.values()].map((store) => store.close()));
       await Promise.all([...logs.values()].map((log) => log.close()));
+      releaseLock();
     },
   };
+}
+
+/**
+ * One process per data directory: each keeps journals and caches that another process would
+ * not see. A lock file holds the owner's pid; a lock left by a dead process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = path.join(dataDir, '.lock');
+  for (;;) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(file, 'utf8').trim());
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new Error(`DATA_DIR ${dataDir} is in use by process ${owner}; stop it or use another DATA_DIR`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  return () => {
+    try {
+      if (Number(readFileSync(file, 'utf8').trim()) === process.pid) rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function assertName(name: string): void {

@@ -104,3 +104,23 @@ describe('lowdb storage durability', () => {
     await storage.close();
   });
 });
+
+describe('data directory lock', () => {
+  it('refuses a data directory another live process is using, and takes over a stale lock', async () => {
+    const { spawn } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const dir = tempDir();
+    const other = spawn('sleep', ['30']);
+    try {
+      writeFileSync(path.join(dir, '.lock'), String(other.pid));
+      expect(() => createLowdbStorage(dir)).toThrowError(/in use by process/);
+    } finally {
+      other.kill();
+    }
+    writeFileSync(path.join(dir, '.lock'), '999999999');
+    const storage = createLowdbStorage(dir);
+    expect(readFileSync(path.join(dir, '.lock'), 'utf8')).toBe(String(process.pid));
+    await storage.close();
+    expect(readdirSync(dir)).not.toContain('.lock');
+  });
+});
