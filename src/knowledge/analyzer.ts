@@ -111,11 +111,36 @@ export class Analyzer {
   words(normalized: string): string[] {
     const words: string[] = [];
     for (const token of this.jieba.cut(normalized, false)) {
-      const word = this.canonical.get(token) ?? token;
-      if (this.stopwords.has(word) || this.stopwords.has(token)) continue;
-      words.push(word);
+      // Digits and stray letters are fragments of numbers people paste; they say nothing about the topic.
+      if (/^[0-9a-z]+$/.test(token) && !this.canonical.has(token)) continue;
+      for (const piece of this.unfamiliarPieces(token)) {
+        const word = this.canonical.get(piece) ?? piece;
+        if (this.stopwords.has(word) || this.stopwords.has(piece)) continue;
+        words.push(word);
+      }
     }
     return words;
+  }
+
+  /**
+   * A long word the knowledge base has never seen ("哪里找", "填成了") is split into the
+   * smaller words it contains, so the familiar parts still count and a generic compound does
+   * not weigh like an unknown subject.
+   */
+  private unfamiliarPieces(token: string): string[] {
+    if (token.length < 2 || this.vocabulary.size === 0 || this.vocabulary.has(token) || this.canonical.has(token)) return [token];
+    if (!/^\p{Script=Han}+$/u.test(token)) return [token];
+    const familiar = (piece: string) => this.vocabulary.has(piece) || this.canonical.has(piece) || this.stopwords.has(piece);
+    if (token.length === 2) return [...token].every(familiar) ? [...token] : [token];
+    const known = this.generalSegmenter.cutForSearch(token, false).filter((piece) => piece !== token && piece.length > 1);
+    const pieces: string[] = [];
+    for (let at = 0; at < token.length; ) {
+      const longest = known.filter((piece) => token.startsWith(piece, at)).sort((a, b) => b.length - a.length)[0];
+      const piece = longest ?? token[at]!;
+      pieces.push(piece);
+      at += piece.length;
+    }
+    return pieces.some(familiar) ? pieces : [token];
   }
 
   isStopword(word: string): boolean {

@@ -51,9 +51,9 @@ export interface MatcherTuning {
 export const DEFAULT_TUNING: MatcherTuning = {
   classifierWeight: 0.7,
   similarityWeights: { bestWords: 0.35, bestBigrams: 0.3, centroid: 0.15, phrase: 0.1, coverage: 0.1 },
-  minProbability: 0.25,
-  minSimilarity: 0.25,
-  minCoverage: 0.4,
+  minProbability: 0.2,
+  minSimilarity: 0.15,
+  minCoverage: 0.3,
   minMargin: 0.05,
 };
 
