@@ -21,7 +21,7 @@ export interface AccountCore {
   bindRealName(input: { username: string }): Promise<CoreResult<AccountView>>;
 
   // ---- password recovery ----
-  /** The recovery methods an account has, with targets already masked. */
+  /** The recovery methods an account has, with targets already masked; an empty list when it has none. */
   getRecoveryMethods(input: { username: string }): Promise<CoreResult<{ methods: RecoveryMethod[] }>>;
   /** Sends a 6-digit SMS code (valid 24 h) to the bound phone. Max 5 per phone per day, none within 60 s. */
   sendSmsCode(input: { username: string; purpose: CodePurpose }): Promise<CoreResult<CodeSent>>;
@@ -108,6 +108,10 @@ export type CoreErrorCode =
   | 'not_found'
   | 'already_decided'
   | 'not_bound'
+  /** Login refused: unknown username or wrong password (deliberately not told apart). */
+  | 'wrong_credentials'
+  /** HTTP only: a privileged route was called without the shared service token. */
+  | 'unauthorized'
   | 'unavailable';
 
 export type IdStatus = 'free' | 'registered' | 'pending-review';
@@ -189,7 +193,10 @@ export interface ReviewSummary {
   state: ReviewState;
   reason?: string;
   createdAt: string;
-  dueAt: string;
+  /** 3 working days after `createdAt`; `null` while the holiday calendar does not cover the deadline. */
+  dueAt: string | null;
+  /** Why `dueAt` is null: the holiday data ends before the deadline (never guessed from Mon–Fri). */
+  dueAtUnavailable?: 'calendar-not-covered';
   decidedAt?: string;
   decidedBy?: string;
 }

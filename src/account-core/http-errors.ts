@@ -1,0 +1,43 @@
+import type { CoreErrorCode } from './types.js';
+
+/** The HTTP status each core error answers with. Clients map back by the body's `code`, not this. */
+export const HTTP_STATUS: Record<CoreErrorCode, number> = {
+  invalid_input: 400,
+  invalid_id_number: 400,
+  weak_password: 400,
+  image_type: 400,
+  image_too_large: 413,
+  not_registered: 404,
+  not_found: 404,
+  classmate_not_found: 404,
+  name_mismatch: 422,
+  answers_wrong: 422,
+  code_invalid: 422,
+  code_expired: 422,
+  classmate_name_mismatch: 422,
+  classmate_not_bound: 422,
+  method_unavailable: 422,
+  no_recovery_method: 422,
+  no_conflict: 422,
+  not_bound: 422,
+  wrong_credentials: 401,
+  unauthorized: 401,
+  account_cancelled: 403,
+  id_taken: 409,
+  id_pending_review: 409,
+  username_taken: 409,
+  duplicate_unresolved: 409,
+  review_pending: 409,
+  already_decided: 409,
+  token_invalid: 410,
+  rate_limited: 429,
+  send_too_soon: 429,
+  daily_limit: 429,
+  attempts_exceeded: 429,
+  upload_daily_limit: 429,
+  upload_total_limit: 429,
+  assist_daily_limit: 429,
+  unavailable: 503,
+};
+
+export const CORE_ERROR_CODES = new Set(Object.keys(HTTP_STATUS)) as ReadonlySet<string>;

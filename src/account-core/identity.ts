@@ -1,0 +1,290 @@
+import { toEighteenDigit, toFifteenDigit } from '../domain/id-number.js';
+import { checkPassword } from '../domain/password.js';
+import { maskEmail } from '../privacy/mask.js';
+import {
+  failuresWithin,
+  failWith,
+  isLive,
+  msUntilWindowFrees,
+  normalizeName,
+  normalizeUsername,
+  ok,
+  toAccountView,
+  type CoreContext,
+  type Failure,
+} from './context.js';
+import { holdersOf, idStatusOf, parseIdNumber } from './id-holders.js';
+import { CORE_LIMITS } from './limits.js';
+import type { AccountRecord } from './records.js';
+import { normalizeAnswer, newToken, tokenKey } from './secrets.js';
+import type { AccountCore, AccountView, CoreResult } from './types.js';
+
+type Identity = Pick<AccountCore, 'getIdStatus' | 'findUsername' | 'getAccount' | 'login' | 'register' | 'bindRealName'>;
+
+const PHONE = /^1[3-9]\d{9}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// Han characters, letters, the middle dot of transliterated names, and inner spaces.
+const NAME = /^[\p{Script=Han}A-Za-z·•][\p{Script=Han}A-Za-z·• ]*$/u;
+
+/** Registration, login, lookups and real-name binding. */
+export function createIdentity(ctx: CoreContext): Identity {
+  const { stores, render } = ctx;
+  const fail = (code: Parameters<typeof failWith>[1], details?: Parameters<typeof failWith>[2]) => failWith(render, code, details);
+
+  async function recordFailure(key: string, windowMs: number): Promise<void> {
+    const now = ctx.now();
+    await stores.limits.update(key, (current) => ({ failures: [...failuresWithin(current, now, windowMs), now.toISOString()] }));
+  }
+
+  async function lookupBlocked(keys: string[], limit: number, windowMs: number): Promise<Failure | undefined> {
+    const now = ctx.now();
+    let waitMs = 0;
+    for (const key of keys) {
+      const failures = failuresWithin(await stores.limits.get(key), now, windowMs);
+      if (failures.length >= limit) waitMs = Math.max(waitMs, msUntilWindowFrees(failures, now, windowMs));
+    }
+    if (waitMs === 0) return undefined;
+    return fail('rate_limited', { retryAfterSeconds: Math.ceil(waitMs / 1000) });
+  }
+
+  return {
+    async getIdStatus(input) {
+      const id = parseIdNumber(ctx, input.idNumber, input.idType);
+      if (!id.ok) return id;
+      const record = await stores.idRecords.get(id.value);
+      const { live } = await holdersOf(ctx, record);
+      return ok({ status: idStatusOf(record, live) });
+    },
+
+    async findUsername(input) {
+      if (typeof input.name !== 'string' || normalizeName(input.name) === '') return fail('invalid_input', { field: 'name' });
+      if (typeof input.callerId !== 'string' || input.callerId.trim() === '') return fail('invalid_input', { field: 'callerId' });
+      const id = parseIdNumber(ctx, input.idNumber, input.idType);
+      if (!id.ok) return id;
+      const keys = [`lookup-id:${id.value}`, `lookup-caller:${input.callerId.trim()}`];
+      const blocked = await lookupBlocked(keys, CORE_LIMITS.lookupFailures, CORE_LIMITS.lookupWindowMs);
+      if (blocked) return blocked;
+
+      let { live, cancelled } = await holdersOf(ctx, await stores.idRecords.get(id.value));
+      if (live.length === 0 && cancelled.length === 0 && id.format !== 'other') {
+        // Someone who registered with the other form of the same resident ID (the 征兵 15-digit case).
+        const alternate = id.format === '18' ? toFifteenDigit(id.value) : toEighteenDigit(id.value);
+        ({ live, cancelled } = await holdersOf(ctx, await stores.idRecords.get(alternate)));
+      }
+      if (live.length === 0 && cancelled.length === 0) {
+        await Promise.all(keys.map((key) => recordFailure(key, CORE_LIMITS.lookupWindowMs)));
+        return fail('not_registered', { subject: 'id' });
+      }
+      if (live.length === 0) return fail('account_cancelled', { reason: cancelled[0]?.cancelledReason ?? null });
+      const name = normalizeName(input.name);
+      const matching = live.filter((account) => normalizeName(account.name) === name);
+      if (matching.length === 0) {
+        await Promise.all(keys.map((key) => recordFailure(key, CORE_LIMITS.lookupWindowMs)));
+        return fail('name_mismatch');
+      }
+      // The settled account first, then the oldest.
+      matching.sort((a, b) => rank(a) - rank(b) || a.createdAt.localeCompare(b.createdAt));
+      return ok({ username: matching[0]!.username });
+    },
+
+    async getAccount(input) {
+      const account = await stores.accounts.get(normalizeUsername(String(input.username ?? '')));
+      if (!account) return fail('not_registered', { subject: 'username' });
+      return ok(toAccountView(account));
+    },
+
+    async login(input) {
+      const username = normalizeUsername(String(input.username ?? ''));
+      if (username === '' || typeof input.password !== 'string' || input.password === '') {
+        return fail('invalid_input', { field: username === '' ? 'username' : 'password' });
+      }
+      const key = `login:${username}`;
+      const blocked = await lookupBlocked([key], CORE_LIMITS.loginFailures, CORE_LIMITS.loginWindowMs);
+      if (blocked) return blocked;
+      const account = await stores.accounts.get(username);
+      if (!account || !(await ctx.hasher.verify(account.passwordHash, input.password))) {
+        await recordFailure(key, CORE_LIMITS.loginWindowMs);
+        return fail('wrong_credentials');
+      }
+      if (account.state === 'cancelled') return fail('account_cancelled', { reason: account.cancelledReason ?? null });
+      return ok(toAccountView(account));
+    },
+
+    register: (input) => register(ctx, input),
+
+    async bindRealName(input) {
+      const username = normalizeUsername(String(input.username ?? ''));
+      let outcome: CoreResult<AccountView> = fail('not_registered', { subject: 'username' });
+      await stores.accounts.update(username, (account) => {
+        if (!account) return account;
+        if (account.state === 'cancelled') outcome = fail('account_cancelled', { reason: account.cancelledReason ?? null });
+        else if (account.state === 'duplicate-unverified') outcome = fail('duplicate_unresolved');
+        else {
+          const bound = { ...account, realNameBound: true };
+          outcome = ok(toAccountView(bound));
+          return bound;
+        }
+        return account;
+      });
+      return outcome;
+    },
+  };
+}
+
+function rank(account: AccountRecord): number {
+  return account.state === 'active' ? 0 : 1;
+}
+
+async function register(ctx: CoreContext, input: Parameters<AccountCore['register']>[0]): Promise<CoreResult<AccountView>> {
+  const { stores, render } = ctx;
+  const fail = (code: Parameters<typeof failWith>[1], details?: Parameters<typeof failWith>[2]) => failWith(render, code, details);
+
+  const name = typeof input.name === 'string' ? input.name.normalize('NFKC').trim().replace(/\s+/g, ' ') : '';
+  if ([...name.replace(/ /g, '')].length < 2 || name.length > 30 || !NAME.test(name)) return fail('invalid_input', { field: 'name' });
+  const id = parseIdNumber(ctx, input.idNumber, input.idType ?? 'resident-id');
+  if (!id.ok) return id;
+  const phone = typeof input.phone === 'string' && input.phone.trim() !== '' ? input.phone.normalize('NFKC').replace(/[\s-]/g, '') : null;
+  if (phone !== null && !PHONE.test(phone)) return fail('invalid_input', { field: 'phone' });
+  const email = typeof input.email === 'string' && input.email.trim() !== '' ? input.email.normalize('NFKC').trim().toLowerCase() : null;
+  if (email !== null && (!EMAIL.test(email) || email.length > 100)) return fail('invalid_input', { field: 'email' });
+  const username = normalizeUsername(String(input.username ?? ''));
+  if (username === '' || ![phone, email, id.value].includes(username)) return fail('invalid_input', { field: 'username' });
+  if (typeof input.password !== 'string') return fail('invalid_input', { field: 'password' });
+  const passwordProblem = checkPassword(input.password);
+  if (passwordProblem) return fail('weak_password', { problem: passwordProblem });
+  const questions = input.securityQuestions ?? [];
+  if (
+    !Array.isArray(questions) ||
+    questions.length > 3 ||
+    questions.some((q) => typeof q?.question !== 'string' || typeof q.answer !== 'string' || q.question.trim() === '' || normalizeAnswer(q.answer) === '')
+  ) {
+    return fail('invalid_input', { field: 'securityQuestions' });
+  }
+
+  // Cheap refusals first, before the deliberately slow hashing.
+  const early = await uniquenessProblem(ctx, username, phone, email);
+  if (early) return early;
+  const idRecord = await stores.idRecords.get(id.value);
+  const status = idStatusOf(idRecord, (await holdersOf(ctx, idRecord)).live);
+  if (status === 'pending-review') return fail('id_pending_review');
+  if (status === 'registered' && input.reRegister !== true) return fail('id_taken');
+
+  const passwordHash = await ctx.hasher.hash(input.password);
+  const securityQuestions = await Promise.all(
+    questions.map(async (q) => ({ question: q.question.trim(), answerHash: await ctx.hasher.hash(normalizeAnswer(q.answer)) })),
+  );
+
+  let outcome: CoreResult<AccountView> = fail('unavailable');
+  let created: AccountRecord | undefined;
+  // The ID record's lock serialises registrations of one ID; accounts and indexes are written
+  // inside it, before the ID record that points at them.
+  await stores.idRecords.update(id.value, async (current) => {
+    const holders = await holdersOf(ctx, current);
+    const nowStatus = idStatusOf(current, holders.live);
+    if (nowStatus === 'pending-review') {
+      outcome = fail('id_pending_review');
+      return current;
+    }
+    if (nowStatus === 'registered' && input.reRegister !== true) {
+      outcome = fail('id_taken');
+      return current;
+    }
+    const now = ctx.now().toISOString();
+    const account: AccountRecord = {
+      username,
+      passwordHash,
+      name,
+      idType: id.idType,
+      idNumber: id.value,
+      phone,
+      email,
+      emailActivated: false,
+      realNameBound: false,
+      securityQuestions,
+      state: nowStatus === 'registered' ? 'duplicate-unverified' : 'active',
+      createdAt: now,
+      ...(nowStatus === 'registered' ? { duplicate: { since: now, uploads: { day: '', today: 0, total: 0 } } } : {}),
+    };
+    let usernameFree = false;
+    await stores.accounts.update(username, (existing) => {
+      if (existing) return existing;
+      usernameFree = true;
+      return account;
+    });
+    if (!usernameFree) {
+      outcome = fail('username_taken', { field: 'username' });
+      return current;
+    }
+    const claim = await claimContacts(ctx, username, phone, email);
+    if (claim) {
+      await stores.accounts.delete(username);
+      outcome = claim;
+      return current;
+    }
+    created = account;
+    outcome = ok(toAccountView(account));
+    return { ...current, holders: [...(current?.holders ?? []).filter((h) => h !== username), username] };
+  });
+
+  if (created?.email) await sendActivation(ctx, created);
+  return outcome;
+}
+
+async function uniquenessProblem(ctx: CoreContext, username: string, phone: string | null, email: string | null): Promise<Failure | undefined> {
+  const { stores, render } = ctx;
+  if (await stores.accounts.get(username)) return failWith(render, 'username_taken', { field: 'username' });
+  if (phone && (await liveOwner(ctx, await stores.phones.get(phone)))) return failWith(render, 'username_taken', { field: 'phone' });
+  if (email && (await liveOwner(ctx, await stores.emails.get(email)))) return failWith(render, 'username_taken', { field: 'email' });
+  return undefined;
+}
+
+async function liveOwner(ctx: CoreContext, index: { username: string } | undefined): Promise<string | undefined> {
+  if (!index) return undefined;
+  return isLive(await ctx.stores.accounts.get(index.username)) ? index.username : undefined;
+}
+
+/** Points the phone and e-mail indexes at the new account, unless a live account holds them. */
+async function claimContacts(ctx: CoreContext, username: string, phone: string | null, email: string | null): Promise<Failure | undefined> {
+  const claimed: { store: typeof ctx.stores.phones; key: string }[] = [];
+  for (const [field, store, key] of [
+    ['phone', ctx.stores.phones, phone],
+    ['email', ctx.stores.emails, email],
+  ] as const) {
+    if (key === null) continue;
+    let taken = false;
+    await store.update(key, async (current) => {
+      const owner = current && current.username !== username ? await liveOwner(ctx, current) : undefined;
+      if (owner) {
+        taken = true;
+        return current;
+      }
+      return { username };
+    });
+    if (taken) {
+      for (const done of claimed) await done.store.update(done.key, (current) => (current?.username === username ? undefined : current));
+      return failWith(ctx.render, 'username_taken', { field });
+    }
+    claimed.push({ store, key });
+  }
+  return undefined;
+}
+
+/** The seeds' 帐号激活邮件: a one-time link that marks the e-mail as activated. */
+async function sendActivation(ctx: CoreContext, account: AccountRecord): Promise<void> {
+  if (!account.email) return;
+  const now = ctx.now();
+  const token = newToken(ctx.random);
+  const expiresAt = new Date(now.getTime() + CORE_LIMITS.activationValidityMs).toISOString();
+  await ctx.stores.tokens.put(tokenKey(token), { kind: 'activate', username: account.username, issuedAt: now.toISOString(), expiresAt });
+  const vars = { link: `${ctx.publicUrl}/core/activate/${token}`, name: account.name, maskedEmail: maskEmail(account.email), expiresAt };
+  try {
+    await ctx.outbox.send({
+      channel: 'email',
+      to: account.email,
+      subject: ctx.render('core/email/activation-subject', vars),
+      body: ctx.render('core/email/activation', vars),
+    });
+  } catch {
+    // The account exists either way; an undelivered activation mail only delays e-mail recovery.
+  }
+}
