@@ -22,6 +22,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ACCOUNT_CORE_SEED: z.string().default(path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json')),
   ACCOUNT_CORE_URL: optionalString,
+  CORE_API_TOKEN: optionalString,
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
   SESSION_SECRET: optionalString,
@@ -30,6 +31,8 @@ const envSchema = z.object({
   WECHAT_AES_KEY: optionalString,
   WECHAT_APPSECRET: optionalString,
   WECHAT_API_BASE: z.string().default('https://api.weixin.qq.com'),
+  WECHAT_MESSAGE_MODE: optionalString.pipe(z.enum(['plaintext', 'compatible', 'safe']).optional()),
+  WECHAT_REPLY_BUDGET_MS: z.coerce.number().int().min(0).max(4800).default(4500),
   WECHATY_PUPPET: optionalString,
   WECHATY_NAME: z.string().default('chsi-help-assistant'),
   SMTP_PORT: port(2525),
@@ -48,10 +51,23 @@ export interface Config {
   knowledgeDir: string;
   templatesDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  accountCore: { seedFile: string; remoteUrl?: string };
+  /** `apiToken`: shared secret for privileged /core/v1 routes (served) and for calling a remote core. */
+  accountCore: { seedFile: string; remoteUrl?: string; apiToken?: string };
   admin?: { username: string; password: string };
   sessionSecret?: string;
-  wechat?: { token: string; appId?: string; aesKey?: string; appSecret?: string; apiBase: string };
+  /**
+   * `mode`: which POSTs the webhook accepts (WECHAT_MESSAGE_MODE; `safe` when an AES key is set, else `plaintext`).
+   * `replyBudgetMs`: how long a passive reply may take before the answer goes through the customer-service API.
+   */
+  wechat?: {
+    token: string;
+    appId?: string;
+    aesKey?: string;
+    appSecret?: string;
+    apiBase: string;
+    mode: 'plaintext' | 'compatible' | 'safe';
+    replyBudgetMs: number;
+  };
   wechaty?: { puppet: string; name: string };
   smtp: { port: number; host: string; outboundUrl?: string; supportAddress: string };
 }
@@ -67,6 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.WECHAT_AES_KEY !== undefined && e.WECHAT_AES_KEY.length !== 43) {
     throw new Error('Invalid configuration:\n  WECHAT_AES_KEY: must be the 43-character EncodingAESKey');
   }
+  const wechatMode = e.WECHAT_MESSAGE_MODE ?? (e.WECHAT_AES_KEY ? 'safe' : 'plaintext');
+  if (e.WECHAT_TOKEN && wechatMode !== 'plaintext' && (!e.WECHAT_AES_KEY || !e.WECHAT_APPID)) {
+    throw new Error(`Invalid configuration:\n  WECHAT_MESSAGE_MODE: ${wechatMode} mode needs WECHAT_AES_KEY and WECHAT_APPID`);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -75,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     knowledgeDir: path.resolve(e.KNOWLEDGE_DIR),
     templatesDir: path.resolve(e.TEMPLATES_DIR),
     logLevel: e.LOG_LEVEL,
-    accountCore: { seedFile: path.resolve(e.ACCOUNT_CORE_SEED), remoteUrl: e.ACCOUNT_CORE_URL },
+    accountCore: { seedFile: path.resolve(e.ACCOUNT_CORE_SEED), remoteUrl: e.ACCOUNT_CORE_URL, apiToken: e.CORE_API_TOKEN },
     admin: e.ADMIN_USER && e.ADMIN_PASSWORD ? { username: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
     sessionSecret: e.SESSION_SECRET,
     wechat: e.WECHAT_TOKEN
@@ -85,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           aesKey: e.WECHAT_AES_KEY,
           appSecret: e.WECHAT_APPSECRET,
           apiBase: e.WECHAT_API_BASE.replace(/\/+$/, ''),
+          mode: wechatMode,
+          replyBudgetMs: e.WECHAT_REPLY_BUDGET_MS,
         }
       : undefined,
     wechaty: e.WECHATY_PUPPET ? { puppet: e.WECHATY_PUPPET, name: e.WECHATY_NAME } : undefined,
