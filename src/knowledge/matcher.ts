@@ -30,6 +30,9 @@ export interface MatchResult {
   outOfScope: number;
 }
 
+/** A lone word used by this many entries is too vague to answer with one of them. */
+const VAGUE_WORD_ENTRIES = 3;
+
 /** How many of the classifier's favourites are also scored by similarity. */
 const SIMILARITY_CANDIDATES = 8;
 
@@ -138,7 +141,19 @@ export class Matcher {
     if (!first || outOfScope >= first.probability || query.coverage < tuning.minCoverage) reason = 'out-of-scope';
     else if (first.probability < tuning.minProbability || first.similarity < tuning.minSimilarity) reason = 'low-score';
     else if (second && first.probability - second.probability < tuning.minMargin) reason = 'ambiguous';
+    else if (this.tooVague(words, analyzed.normalized, candidates)) reason = 'ambiguous';
     return { analyzed, confident: reason === 'confident', reason, candidates, coverage: query.coverage, outOfScope };
+  }
+
+  /**
+   * A question of one word that several topics share ("邮箱", "审核") names an area, not a
+   * question; the classifier is overconfident there, so offer choices unless a key phrase matched.
+   */
+  private tooVague(words: string[], normalized: string, candidates: MatchCandidate[]): boolean {
+    if (words.length !== 1) return false;
+    if ((this.index.entriesPerWord.get(words[0]!) ?? 0) < VAGUE_WORD_ENTRIES) return false;
+    const best = this.index.entries.findIndex((entry) => entry.id === candidates[0]?.id);
+    return phraseScore(normalized, this.index.phrases[best] ?? []) === 0;
   }
 
   private features(analyzed: AnalyzedText): string[] {

@@ -29,6 +29,8 @@ export interface TopicIndex {
   /** Per entry: its key phrases, normalised. */
   phrases: string[][];
   wordIdf: Map<string, number>;
+  /** How many entries use each word. */
+  entriesPerWord: Map<string, number>;
   bigramIdf: Map<string, number>;
   postingsByWord: Map<string, Postings>;
   postingsByBigram: Map<string, Postings>;
@@ -54,6 +56,8 @@ export function buildTopicIndex(entries: KnowledgeEntry[], analyzer: Analyzer): 
   analyzer.setVocabulary(vocabulary);
 
   const wordIdf = entryLevelIdf(rawDocs.map((d) => ({ entryIndex: d.entryIndex, terms: d.words })), entries.length);
+  const entriesPerWord = new Map<string, number>();
+  for (const words of entriesVocabulary(rawDocs, entries.length)) for (const word of words) entriesPerWord.set(word, (entriesPerWord.get(word) ?? 0) + 1);
   const bigramIdf = entryLevelIdf(rawDocs.map((d) => ({ entryIndex: d.entryIndex, terms: d.bigrams })), entries.length);
   const documents: IndexedDocument[] = rawDocs.map((doc) => ({
     entryIndex: doc.entryIndex,
@@ -68,11 +72,7 @@ export function buildTopicIndex(entries: KnowledgeEntry[], analyzer: Analyzer): 
     }
     return normalize(sum);
   });
-  const entryVocabulary = entries.map((_, entryIndex) => {
-    const words = new Set<string>();
-    for (const doc of rawDocs) if (doc.entryIndex === entryIndex) doc.words.forEach((w) => words.add(w));
-    return words;
-  });
+  const entryVocabulary = entriesVocabulary(rawDocs, entries.length);
   return {
     entries,
     documents,
@@ -80,11 +80,18 @@ export function buildTopicIndex(entries: KnowledgeEntry[], analyzer: Analyzer): 
     entryVocabulary,
     phrases,
     wordIdf,
+    entriesPerWord,
     bigramIdf,
     postingsByWord: postings(documents, 'words'),
     postingsByBigram: postings(documents, 'bigrams'),
     maxIdf: Math.log(1 + entries.length),
   };
+}
+
+function entriesVocabulary(docs: { entryIndex: number; words: string[] }[], entryCount: number): Set<string>[] {
+  const vocabularies = Array.from({ length: entryCount }, () => new Set<string>());
+  for (const doc of docs) doc.words.forEach((word) => vocabularies[doc.entryIndex]!.add(word));
+  return vocabularies;
 }
 
 function entryLevelIdf(docs: { entryIndex: number; terms: string[] }[], entryCount: number): Map<string, number> {
