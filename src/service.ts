@@ -3,6 +3,7 @@ import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import { setUpAccountCore, type AccountCoreSetup } from './account-core/setup.js';
 import type { AccountCore } from './account-core/types.js';
 import { DeliveryRouter } from './channels/delivery.js';
 import { createChatRouter, jsonErrorHandler } from './channels/web/chat-router.js';
@@ -11,6 +12,7 @@ import type { Config } from './config.js';
 import { projectRoot } from './config.js';
 import { createAssistant, type Assistant } from './conversation/assistant.js';
 import { CommandWords } from './conversation/commands.js';
+import { guidedFlowsModule } from './conversation/flows/module.js';
 import type { ConversationState, FlowDefinition, FlowName, HelpdeskPort, UnansweredLog } from './conversation/types.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/loader.js';
 import { Matcher } from './knowledge/matcher.js';
@@ -73,11 +75,13 @@ export interface ServiceOptions {
   modules?: FeatureModule[];
   /** Whether modules may open ports and start bots (default true). */
   listeners?: boolean;
+  /** An already loaded knowledge base and trained matcher (tests share one per worker). */
+  knowledge?: { knowledge: KnowledgeBase; matcher: Matcher };
 }
 
 /** The standard features, in mounting order. */
 function standardModules(): FeatureModule[] {
-  return [];
+  return [guidedFlowsModule()];
 }
 
 /** Builds the whole service from its configuration: the composition root's body. */
@@ -86,20 +90,32 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? (() => new Date());
   const storage = options.storage ?? createLowdbStorage(config.dataDir);
-  const knowledge = loadKnowledge(config.knowledgeDir);
+  const knowledge = options.knowledge?.knowledge ?? loadKnowledge(config.knowledgeDir);
   const render = createTextRenderer(config.templatesDir);
   const unansweredLog = storage.log<Parameters<UnansweredLog['record']>[0]>('unanswered');
-  const core = options.core ?? (await createConfiguredCore(config, storage, render, clock, logger));
+  const pages = createPageEnvironment(config.templatesDir);
+  let coreSetup: AccountCoreSetup | undefined;
+  if (!options.core) {
+    coreSetup = await setUpAccountCore({
+      config,
+      storage,
+      render,
+      pages,
+      clock,
+      onError: (error, operation) => logger.error({ err: error, operation }, 'account core operation failed'),
+    });
+  }
+  const core = options.core ?? coreSetup!.core;
   const context: ServiceContext = {
     config,
     logger,
     clock,
     storage,
     knowledge,
-    matcher: new Matcher(knowledge),
+    matcher: options.knowledge?.matcher ?? new Matcher(knowledge),
     commands: new CommandWords(knowledge.lexicon.commands),
     render,
-    pages: createPageEnvironment(config.templatesDir),
+    pages,
     delivery: new DeliveryRouter(),
     core,
     flows: new Map(),
@@ -132,6 +148,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.use('/static', express.static(path.join(projectRoot, 'src', 'channels', 'web', 'public'), { maxAge: '1h' }));
   app.get('/', (_req, res) => void res.type('html').send(context.pages.render('web/chat.njk', {})));
+  coreSetup?.mount(app);
   app.use(createChatRouter({ assistant, inbox, render }));
   for (const module of modules) await module.install?.(app, context, assistant);
   app.use((_req, res) => void res.status(404).json({ error: render('api/error', { code: 'not-found' }) }));
@@ -157,18 +174,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
       for (const module of [...modules].reverse()) await module.close?.();
+      coreSetup?.close();
       await storage.close();
     },
   };
-}
-
-/** The account core named by the configuration: a remote one over HTTP, else the embedded one. */
-async function createConfiguredCore(
-  _config: Config,
-  _storage: Storage,
-  _render: Render,
-  _clock: () => Date,
-  _logger: Logger,
-): Promise<AccountCore> {
-  throw new Error('The account core is not wired yet');
 }

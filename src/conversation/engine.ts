@@ -16,6 +16,7 @@ import type {
   FlowSeed,
   FlowState,
   HelpdeskPort,
+  HistoryEntry,
   InboundMessage,
   OfferedChoice,
   Reply,
@@ -87,6 +88,7 @@ class Turn {
   private analyzedText: AnalyzedText | undefined;
   private matched: MatchResult | undefined;
   private readonly text: string;
+  private userEntry: HistoryEntry | undefined;
 
   constructor(
     private readonly state: ConversationState,
@@ -98,7 +100,7 @@ class Turn {
   }
 
   async run(): Promise<void> {
-    this.remember('user', this.message.text ?? '', this.message.image ? this.deps.render('chat/history-image') : '');
+    this.userEntry = this.remember('user', this.message.text ?? '', this.message.image ? this.deps.render('chat/history-image') : '');
     this.expireIdleFlow();
     if (this.state.pendingNotice) {
       this.say(this.state.pendingNotice);
@@ -242,7 +244,7 @@ class Turn {
       case 'continue': {
         this.state.invalidStreak = 0;
         const top = this.state.flows.at(-1);
-        if (top) this.sayAll(this.definition(top).prompt(this.context(), top));
+        if (top) this.promptAgain(this.definition(top), top);
         return;
       }
     }
@@ -268,11 +270,13 @@ class Turn {
       const previous = definition.back(this.context(), top);
       if (!previous) {
         this.say(this.deps.render('chat/flow-at-first-step'));
-        return this.sayAll(definition.prompt(this.context(), top));
+        return this.promptAgain(definition, top);
       }
       this.state.flows[this.state.flows.length - 1] = previous;
-      return this.sayAll(definition.prompt(this.context(), previous));
+      return this.promptAgain(definition, previous);
     }
+    // A secret answer (e.g. to a security question) stays out of the transcript agents read.
+    if (definition.secretInput?.(this.context(), top) && this.userEntry) this.userEntry.text = this.deps.render('chat/history-secret');
     const analyzed = this.analyzed();
     const outcome = await definition.handle(this.context(), top, {
       kind: 'message',
@@ -295,11 +299,12 @@ class Turn {
       this.say(this.deps.render('chat/answer', { answer: entry.answer, title: entry.title }));
       this.topic = entry.id;
       this.say(this.deps.render('chat/flow-resume', { flow: top.flow }));
-      return this.sayAll(definition.prompt(this.context(), top));
+      return this.promptAgain(definition, top);
     }
     this.state.flows[this.state.flows.length - 1] = outcome.state;
     this.state.invalidStreak += 1;
     this.sayAll(outcome.replies);
+    if (outcome.choices) this.choices = outcome.choices;
     if (this.state.invalidStreak >= INVALID_BEFORE_HUMAN) {
       this.say(this.deps.render('chat/offer-human'));
       this.offer([
@@ -325,7 +330,7 @@ class Turn {
       case 'waiting':
       case 'invalid':
         this.state.flows[this.state.flows.length - 1] = outcome.state;
-        if (outcome.status === 'waiting' && outcome.choices) this.choices = outcome.choices;
+        if (outcome.choices) this.choices = outcome.choices;
         return;
       case 'delegate': {
         this.state.flows[this.state.flows.length - 1] = outcome.state;
@@ -356,6 +361,12 @@ class Turn {
     const parent = this.state.flows.at(-1);
     if (!parent) return;
     return this.apply(await this.definition(parent).handle(this.context(), parent, { kind: 'resume', child, result }));
+  }
+
+  /** Asks the flow's current question again, with its numbered options if it has any. */
+  private promptAgain(definition: FlowDefinition, state: FlowState): void {
+    this.sayAll(definition.prompt(this.context(), state));
+    this.choices = definition.choices?.(this.context(), state) ?? [];
   }
 
   private expireIdleFlow(): void {
@@ -447,11 +458,13 @@ class Turn {
     this.replies.push(...replies);
   }
 
-  private remember(from: 'user' | 'assistant', text: string, fallback = ''): void {
+  private remember(from: 'user' | 'assistant', text: string, fallback = ''): HistoryEntry | undefined {
     const line = redactSensitive(text || fallback);
-    if (!line) return;
-    this.state.history.push({ at: this.now.toISOString(), from, text: line, topic: from === 'assistant' ? this.topic : undefined });
+    if (!line) return undefined;
+    const entry: HistoryEntry = { at: this.now.toISOString(), from, text: line, topic: from === 'assistant' ? this.topic : undefined };
+    this.state.history.push(entry);
     if (this.state.history.length > HISTORY_LIMIT) this.state.history.splice(0, this.state.history.length - HISTORY_LIMIT);
+    return entry;
   }
 }
 

@@ -111,7 +111,7 @@ export type FlowOutcome<S extends FlowState = FlowState> =
   /** Waiting for the user's next message. */
   | { status: 'waiting'; state: S; replies: Reply[]; choices?: Choice[] }
   /** The input did not fit this step; the engine may answer it as a question instead. */
-  | { status: 'invalid'; state: S; replies: Reply[] }
+  | { status: 'invalid'; state: S; replies: Reply[]; choices?: Choice[] }
   /** Run another flow first, then come back here with its result. */
   | { status: 'delegate'; state: S; replies: Reply[]; child: FlowName; seed?: FlowSeed }
   /** Done; `result` goes to the parent flow, if any. */
@@ -157,6 +157,10 @@ export interface FlowDefinition<S extends FlowState = FlowState> {
   prompt(ctx: FlowContext, state: S): Reply[];
   /** The state one step earlier, or `null` when already at the first step. */
   back(ctx: FlowContext, state: S): S | null;
+  /** The numbered options of the current step, offered again whenever `prompt` is shown. */
+  choices?(ctx: FlowContext, state: S): Choice[];
+  /** True when the current step asks for a secret (a security answer): the message is kept out of the history. */
+  secretInput?(ctx: FlowContext, state: S): boolean;
 }
 
 /** The engine's view of the human help desk (tickets). */

@@ -8,6 +8,7 @@ import { createService, type FeatureModule, type Service } from '../../src/servi
 import { createMemoryStorage } from '../../src/storage/memory-storage.js';
 import type { Storage } from '../../src/storage/types.js';
 import { TestClock } from './clock.js';
+import { sharedMatcher } from './knowledge.js';
 import { tempDir } from './temp-dir.js';
 
 export interface TestServiceOptions {
@@ -43,6 +44,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     storage: options.storage ?? (options.dataDir ? undefined : createMemoryStorage()),
     core: options.core,
     modules: options.modules,
+    knowledge: sharedMatcher(),
   });
   const port = await service.listen();
   const testService = new TestService(service, clock, `http://127.0.0.1:${port}`, config);

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { normalizeForMatching } from '../../text/normalize.js';
+import type { CommandWords } from '../commands.js';
+
+const words = z.array(z.string().min(1));
+
+const flowWordsSchema = z
+  .object({
+    namePrefixes: words,
+    notName: words,
+    dontKnow: words,
+    resend: words,
+    registered: words,
+    options: z.record(z.string(), words).default({}),
+  })
+  .strict();
+
+export type FlowWordLists = z.infer<typeof flowWordsSchema>;
+
+/**
+ * The input words the guided flows understand (`knowledge/lexicon/flow-words.yaml`), plus the
+ * shared yes/no words. Every test is on normalised text.
+ */
+export class FlowWords {
+  readonly namePrefixes: string[];
+  private readonly notName: string[];
+  private readonly dontKnow: string[];
+  private readonly resend: string[];
+  private readonly registered: string[];
+  private readonly options: Map<string, string[]>;
+
+  constructor(
+    lists: FlowWordLists,
+    private readonly commands: CommandWords,
+  ) {
+    const norm = (list: string[]) => list.map((word) => normalizeForMatching(word)).filter((word) => word !== '');
+    // Longest first, so "姓名是" is stripped before "姓名".
+    this.namePrefixes = norm(lists.namePrefixes).sort((a, b) => b.length - a.length);
+    this.notName = norm(lists.notName);
+    this.dontKnow = norm(lists.dontKnow);
+    this.resend = norm(lists.resend);
+    this.registered = norm(lists.registered);
+    this.options = new Map(Object.entries(lists.options).map(([id, list]) => [id, norm(list)]));
+  }
+
+  isYes(normalized: string): boolean {
+    return this.commands.isYes(normalized);
+  }
+
+  isNo(normalized: string): boolean {
+    return this.commands.isNo(normalized);
+  }
+
+  /** A word that cannot be part of a name (question words, domain words, yes/no replies). */
+  excludesName(normalized: string): boolean {
+    return this.isYes(normalized) || this.isNo(normalized) || this.notName.some((word) => normalized.includes(word));
+  }
+
+  saysDontKnow(normalized: string): boolean {
+    return this.dontKnow.some((word) => normalized.includes(word));
+  }
+
+  asksResend(normalized: string): boolean {
+    return this.resend.some((word) => normalized.includes(word));
+  }
+
+  saysRegistered(normalized: string): boolean {
+    return this.registered.some((word) => normalized.includes(word));
+  }
+
+  /** Keywords that pick the option with this id. */
+  optionKeywords(id: string): string[] {
+    return this.options.get(id) ?? [];
+  }
+}
+
+/** Reads `lexicon/flow-words.yaml` below the knowledge directory. Throws naming the bad field. */
+export function loadFlowWords(knowledgeDir: string, commands: CommandWords): FlowWords {
+  const file = path.join(knowledgeDir, 'lexicon', 'flow-words.yaml');
+  const parsed = flowWordsSchema.safeParse(YAML.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`);
+    throw new Error(`Knowledge file lexicon/flow-words.yaml is invalid:\n  ${problems.join('\n  ')}`);
+  }
+  return new FlowWords(parsed.data, commands);
+}
