@@ -8,11 +8,14 @@ import type { AccountCore } from './account-core/types.js';
 import { DeliveryRouter } from './channels/delivery.js';
 import { createChatRouter, jsonErrorHandler } from './channels/web/chat-router.js';
 import { WebInbox } from './channels/web/web-inbox.js';
+import { wechatOfficialAccountModule } from './channels/wechat-oa/module.js';
+import { wechatyModule } from './channels/wechaty/module.js';
 import type { Config } from './config.js';
 import { projectRoot } from './config.js';
 import { createAssistant, type Assistant } from './conversation/assistant.js';
 import { CommandWords } from './conversation/commands.js';
 import { guidedFlowsModule } from './conversation/flows/module.js';
+import { helpdeskModule } from './helpdesk/module.js';
 import type { ConversationState, FlowDefinition, FlowName, HelpdeskPort, UnansweredLog } from './conversation/types.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/loader.js';
 import { Matcher } from './knowledge/matcher.js';
@@ -81,7 +84,7 @@ export interface ServiceOptions {
 
 /** The standard features, in mounting order. */
 function standardModules(): FeatureModule[] {
-  return [guidedFlowsModule()];
+  return [guidedFlowsModule(), wechatOfficialAccountModule(), wechatyModule(), helpdeskModule()];
 }
 
 /** Builds the whole service from its configuration: the composition root's body. */

@@ -1,0 +1,139 @@
+import type { FeatureModule, ServiceContext } from '../../service.js';
+import { answerInbound, repliesToText } from './answer.js';
+import { createWechatApi, type CachedAccessToken, type WechatApi } from './api-client.js';
+import { CustomerServiceSender } from './customer-service.js';
+import { DeliveryLedger, type DeliveryRecord } from './delivery-ledger.js';
+import { HeldMessageBox, type HeldMessages } from './held-messages.js';
+import { InboundDispatcher } from './inbound-dispatcher.js';
+import { createMessageCipher } from './message-cipher.js';
+import { splitByBytes } from './split-text.js';
+import { createWechatWebhookRouter } from './webhook-router.js';
+
+/** Topics the subscribe welcome lists, by knowledge id; ids missing from the knowledge base are skipped. */
+export const DEFAULT_WELCOME_TOPICS = [
+  'recover.username',
+  'recover.password',
+  'activation.how',
+  'register.id-taken',
+  'dupid.photo',
+  'sms.not-received',
+];
+
+export interface WechatOfficialAccountOptions {
+  /** Webhook path (CONTRACT.md: `/wechat`). */
+  path?: string;
+  /** Overrides `config.wechat.replyBudgetMs` (tests). */
+  replyBudgetMs?: number;
+  welcomeTopicIds?: string[];
+  /** Replaces the HTTP client of WeChat's API (tests that need no mock server). */
+  api?: WechatApi;
+  /** How often expired delivery records are swept. */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * The WeChat official-account channel: the `/wechat` webhook (plaintext, compatible and safe
+ * mode), the customer-service sender for delayed and agent replies, and the held-message box
+ * for users outside the 48-hour window. Does nothing unless `config.wechat` is set.
+ */
+export function wechatOfficialAccountModule(options: WechatOfficialAccountOptions = {}): FeatureModule {
+  let dispatcher: InboundDispatcher | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  let api: WechatApi | undefined;
+  let held: HeldMessageBox | undefined;
+  let sender: CustomerServiceSender | undefined;
+
+  return {
+    name: 'wechat-official-account',
+
+    prepare(context) {
+      const wechat = context.config.wechat;
+      if (!wechat) return;
+      held = new HeldMessageBox(context.storage.documents<HeldMessages>('wechat-held'), context.clock);
+      api =
+        options.api ??
+        (wechat.appId && wechat.appSecret
+          ? createWechatApi({
+              apiBase: wechat.apiBase,
+              appId: wechat.appId,
+              appSecret: wechat.appSecret,
+              tokens: context.storage.documents<CachedAccessToken>('wechat-token'),
+              clock: context.clock,
+              logger: context.logger,
+            })
+          : undefined);
+      if (!api) {
+        context.logger.warn('WECHAT_APPID/WECHAT_APPSECRET not set: WeChat replies can only be passive; agent replies are held');
+      }
+      sender = api ? new CustomerServiceSender(api, held, context.logger) : undefined;
+      const box = held;
+      const cs = sender;
+      // Agent replies: the customer-service API, or held until the user writes again.
+      context.delivery.register('wechat', async (openid, replies) => {
+        const parts = splitByBytes(repliesToText(replies, context.render));
+        if (cs) await cs.send(openid, parts);
+        else await box.hold(openid, parts);
+      });
+    },
+
+    install(app, context, assistant) {
+      const wechat = context.config.wechat;
+      if (!wechat || !held) return;
+      const box = held;
+      const cs = sender;
+      const ledger = new DeliveryLedger(context.storage.documents<DeliveryRecord>('wechat-inbound'), context.clock);
+      dispatcher = new InboundDispatcher({
+        ledger,
+        budgetMs: options.replyBudgetMs ?? wechat.replyBudgetMs,
+        logger: context.logger,
+        answer: (message) =>
+          answerInbound(message, {
+            assistant,
+            render: context.render,
+            held: box,
+            api,
+            welcomeTopics: () => welcomeTitles(context, options.welcomeTopicIds ?? DEFAULT_WELCOME_TOPICS),
+            logger: context.logger,
+          }),
+        async sendLater(openid, parts) {
+          if (!cs) return box.hold(openid, parts);
+          try {
+            await cs.send(openid, parts);
+          } catch (error) {
+            // Whatever went wrong, the answer must not be lost: it goes out on the next contact.
+            context.logger.warn({ err: error }, 'wechat customer-service send failed; reply held');
+            await box.hold(openid, parts);
+          }
+        },
+      });
+      app.use(
+        createWechatWebhookRouter({
+          path: options.path ?? '/wechat',
+          token: wechat.token,
+          mode: wechat.mode,
+          appId: wechat.appId,
+          cipher: wechat.aesKey && wechat.appId ? createMessageCipher({ encodingAesKey: wechat.aesKey, appId: wechat.appId }) : undefined,
+          dispatcher,
+          clock: context.clock,
+          logger: context.logger,
+        }),
+      );
+      sweeper = setInterval(() => {
+        ledger.sweep().catch((error: unknown) => context.logger.warn({ err: error }, 'wechat ledger sweep failed'));
+      }, options.sweepIntervalMs ?? 60_000);
+      sweeper.unref();
+    },
+
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+      await dispatcher?.drain();
+    },
+  };
+}
+
+function welcomeTitles(context: ServiceContext, ids: string[]): string[] {
+  return ids.flatMap((id) => {
+    const entry = context.knowledge.byId.get(id);
+    return entry ? [entry.title] : [];
+  });
+}

@@ -1,0 +1,226 @@
+import express, { type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Render } from '../render/renderer.js';
+import type { AgentDirectory } from './agents.js';
+import type { AuditTrail } from './audit.js';
+import { agentOf, type ConsoleAuth } from './console-auth.js';
+import { statusOf, type ConsoleError, type ConsoleService } from './console-service.js';
+import { sendPrivateImage } from './image-response.js';
+import { queueRowJson, ticketJson } from './presenter.js';
+import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
+import type { TicketService } from './tickets.js';
+
+export interface AgentApiDeps {
+  auth: ConsoleAuth;
+  agents: AgentDirectory;
+  sessions: SessionStore;
+  console: ConsoleService;
+  tickets: TicketService;
+  audit: AuditTrail;
+  render: Render;
+}
+
+const loginSchema = z.object({ username: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) }).strict();
+const replySchema = z.object({ text: z.string().trim().min(1).max(5000) }).strict();
+const assignSchema = z.object({ assignee: z.string().trim().min(1).max(64).nullable() }).strict();
+const decisionSchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(500).optional() }).strict();
+const agentSchema = z.object({ username: z.string().trim().min(2).max(64), password: z.string().min(1).max(128), role: z.enum(['admin', 'agent']) }).strict();
+const agentChangeSchema = z
+  .object({ role: z.enum(['admin', 'agent']).optional(), disabled: z.boolean().optional(), password: z.string().min(1).max(128).optional() })
+  .strict();
+const passwordSchema = z.object({ current: z.string().min(1).max(256), next: z.string().min(1).max(128) }).strict();
+const statusSchema = z.enum(['open', 'closed', 'all']).optional();
+const channelSchema = z.enum(['web', 'wechat', 'wechaty', 'email', 'terminal']).optional();
+const slaSchema = z.enum(['breached', 'warning', 'not-covered']).optional();
+
+/**
+ * The agent API (CONTRACT.md): a JSON mirror of the console. Every route but login answers
+ * 401 without a session; admin routes answer 403 to agents.
+ */
+export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
+  const router = express.Router();
+  const { auth } = deps;
+  const json = express.json({ limit: '64kb', type: 'application/json' });
+  const fail = (res: Response, status: number, code: string, message?: string) =>
+    res.status(status).json({ error: message ?? deps.render('console/api-error', { code }), code });
+  const failWith = (res: Response, error: ConsoleError, message?: string) => fail(res, statusOf(error), error, message);
+  const bad = (res: Response) => fail(res, 400, 'invalid');
+  const param = (req: Request, name: string) => String(req.params[name] ?? '');
+
+  router.post('/login', auth.requireLoginToken('api'), json, async (req, res) => {
+    const body = loginSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.agents.login(body.data.username, body.data.password);
+    if (!result.ok) {
+      await deps.audit.record(body.data.username.toLowerCase().slice(0, 64), result.reason === 'locked' ? 'login-locked' : 'login-failed');
+      if (result.reason === 'locked') return res.status(429).json({ error: deps.render('console/api-error', { code: 'locked' }), code: 'locked', lockedUntil: result.lockedUntil });
+      return fail(res, 401, 'wrong-credentials');
+    }
+    const { token, session } = await deps.sessions.create(result.agent.username);
+    auth.setSessionCookie(res, token, SESSION_TTL_MS);
+    await deps.audit.record(result.agent.username, 'login');
+    res.json({ agent: { username: result.agent.username, role: result.agent.role }, csrfToken: session.csrfToken, expiresAt: session.expiresAt });
+  });
+
+  // Everything below needs a signed-in agent.
+  router.use(auth.requireAgent('api'));
+
+  router.post('/logout', auth.requireCsrf('api'), async (req, res) => {
+    const token = (req.cookies as Record<string, string>)['chsi_agent'];
+    await deps.audit.record(agentOf(res).username, 'logout');
+    await deps.sessions.destroy(token);
+    auth.clearSessionCookie(res);
+    res.json({ ok: true });
+  });
+
+  router.get('/me', (_req, res) => {
+    const agent = agentOf(res);
+    res.json({ username: agent.username, role: agent.role });
+  });
+
+  router.get('/tickets', async (req, res) => {
+    const status = statusSchema.safeParse(req.query.status ?? undefined);
+    const channel = channelSchema.safeParse(req.query.channel ?? undefined);
+    const sla = slaSchema.safeParse(req.query.sla ?? undefined);
+    if (!status.success || !channel.success || !sla.success) return bad(res);
+    const assignee = typeof req.query.assignee === 'string' ? (req.query.assignee === 'me' ? agentOf(res).username : req.query.assignee) : undefined;
+    const rows = await deps.console.queue({
+      status: status.data,
+      channel: channel.data,
+      sla: sla.data,
+      assignee,
+      query: typeof req.query.q === 'string' ? req.query.q : undefined,
+    });
+    res.json({ tickets: rows.map(queueRowJson) });
+  });
+
+  router.get('/tickets/:id', async (req, res) => {
+    const result = await deps.console.ticket(param(req, 'id'), agentOf(res));
+    if (!result.ok) return failWith(res, result.error);
+    const ticket = result.value;
+    res.json(ticketJson(ticket, deps.tickets.slaOf(ticket), deps.tickets.missingItems(ticket)));
+  });
+
+  router.get('/tickets/:id/suggestions', async (req, res) => {
+    const ticket = await deps.tickets.get(param(req, 'id'));
+    if (!ticket) return failWith(res, 'not-found');
+    res.json({ suggestions: deps.console.suggestions(ticket) });
+  });
+
+  router.post('/tickets/:id/replies', auth.requireCsrf('api'), json, async (req, res) => {
+    const body = replySchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.reply(param(req, 'id'), agentOf(res), body.data.text);
+    if (!result.ok) return failWith(res, result.error);
+    res.status(201).json({ delivery: result.value.delivery, ticket: ticketJson(result.value.ticket, deps.tickets.slaOf(result.value.ticket), []) });
+  });
+
+  router.post('/tickets/:id/assign', auth.requireCsrf('api'), json, async (req, res) => {
+    const body = assignSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.assign(param(req, 'id'), agentOf(res), body.data.assignee);
+    if (!result.ok) return failWith(res, result.error);
+    res.json({ id: result.value.id, assignee: result.value.assignee });
+  });
+
+  for (const action of ['close', 'reopen'] as const) {
+    router.post(`/tickets/:id/${action}`, auth.requireCsrf('api'), async (req, res) => {
+      const result = await deps.console[action](param(req, 'id'), agentOf(res));
+      if (!result.ok) return failWith(res, result.error);
+      res.json({ id: result.value.id, status: result.value.status });
+    });
+  }
+
+  router.get('/screenshots/:id', async (req, res) => {
+    const result = await deps.console.screenshot(param(req, 'id'), agentOf(res));
+    if (!result.ok) return failWith(res, result.error);
+    sendPrivateImage(res, result.value, `screenshot-${result.value.ticketId}`);
+  });
+
+  router.get('/reviews', async (req, res) => {
+    const status = z.enum(['pending', 'rejected', 'approved']).optional().safeParse(req.query.status ?? undefined);
+    if (!status.success) return bad(res);
+    const result = await deps.console.reviews(status.data);
+    if (!result.ok) return failWith(res, result.error, result.message);
+    res.json({ reviews: result.value });
+  });
+
+  router.get('/reviews/:id', async (req, res) => {
+    const result = await deps.console.review(param(req, 'id'), agentOf(res));
+    if (!result.ok) return failWith(res, result.error, result.message);
+    const { front: _front, back: _back, ...review } = result.value;
+    const base = `/api/agent/reviews/${encodeURIComponent(review.id)}/photos`;
+    res.json({ ...review, photos: { front: `${base}/front`, back: `${base}/back` } });
+  });
+
+  router.get('/reviews/:id/photos/:side', async (req, res) => {
+    const side = z.enum(['front', 'back']).safeParse(req.params.side);
+    if (!side.success) return failWith(res, 'not-found');
+    const result = await deps.console.reviewPhoto(param(req, 'id'), side.data);
+    if (!result.ok) return failWith(res, result.error);
+    sendPrivateImage(res, result.value, `review-${side.data}`);
+  });
+
+  router.post('/reviews/:id/decision', auth.requireCsrf('api'), json, async (req, res) => {
+    const body = decisionSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.decideReview(param(req, 'id'), agentOf(res), body.data.decision, body.data.reason);
+    if (!result.ok) return failWith(res, result.error, result.message);
+    res.json(result.value);
+  });
+
+  router.get('/outbox', async (_req, res) => {
+    const result = await deps.console.outbox();
+    if (!result.ok) return failWith(res, result.error);
+    res.json(result.value);
+  });
+
+  router.get('/unanswered', async (_req, res) => {
+    res.json({ groups: await deps.console.unanswered() });
+  });
+
+  router.post('/password', auth.requireCsrf('api'), json, async (req, res) => {
+    const body = passwordSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.changeOwnPassword(agentOf(res), body.data.current, body.data.next);
+    if (!result.ok) return failWith(res, result.error);
+    res.json({ ok: true });
+  });
+
+  // ---- admin only ----
+  router.get('/audit', auth.requireRole('admin', 'api'), async (req, res) => {
+    const actor = typeof req.query.actor === 'string' ? req.query.actor : undefined;
+    const target = typeof req.query.target === 'string' ? req.query.target : undefined;
+    res.json({ entries: await deps.console.audit(500, { actor, target }) });
+  });
+
+  router.get('/agents', auth.requireRole('admin', 'api'), async (_req, res) => {
+    res.json({ agents: await deps.console.listAgents() });
+  });
+
+  router.post('/agents', auth.requireRole('admin', 'api'), auth.requireCsrf('api'), json, async (req, res) => {
+    const body = agentSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.createAgent(agentOf(res), body.data);
+    if (!result.ok) return failWith(res, result.error);
+    res.status(201).json(result.value);
+  });
+
+  router.get('/agents/:username', auth.requireRole('admin', 'api'), async (req, res) => {
+    const agent = await deps.agents.get(param(req, 'username'));
+    if (!agent) return failWith(res, 'not-found');
+    res.json(agent);
+  });
+
+  router.post('/agents/:username', auth.requireRole('admin', 'api'), auth.requireCsrf('api'), json, async (req, res) => {
+    const body = agentChangeSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.updateAgent(agentOf(res), param(req, 'username'), body.data);
+    if (!result.ok) return failWith(res, result.error);
+    res.json(result.value);
+  });
+
+  // Unknown agent routes: still behind the session check above, so strangers learn nothing.
+  router.use((_req, res) => void fail(res, 404, 'not-found'));
+  return router;
+}

@@ -1,0 +1,229 @@
+import type { AccountCore, OutboxMessage, ReviewDetail, ReviewState, ReviewSummary } from '../account-core/types.js';
+import type { SentMail } from '../channels/email/mailer.js';
+import type { KnowledgeBase } from '../knowledge/loader.js';
+import type { Matcher } from '../knowledge/matcher.js';
+import { detectImageType, type ImageMime } from '../media/image-type.js';
+import type { AppendLog } from '../storage/types.js';
+import type { AgentChangeResult, AgentDirectory, AgentRole, AgentView } from './agents.js';
+import type { AuditEntry, AuditTrail } from './audit.js';
+import { suggestAnswers, type SuggestedAnswer } from './suggestions.js';
+import type { Ticket } from './ticket-types.js';
+import type { QueueFilter, QueueRow, TicketService } from './tickets.js';
+import { groupUnanswered, type UnansweredEntry, type UnansweredGroup } from './unanswered-report.js';
+
+/** Why a console action did not happen; the routers turn these into status codes and pages. */
+export type ConsoleError =
+  | 'not-found'
+  | 'forbidden'
+  | 'closed'
+  | 'already-open'
+  | 'already-closed'
+  | 'empty'
+  | 'invalid'
+  | 'exists'
+  | 'weak-password'
+  | 'invalid-username'
+  | 'last-admin'
+  | 'wrong-password'
+  | 'core';
+
+export type ConsoleResult<T> = { ok: true; value: T } | { ok: false; error: ConsoleError; message?: string };
+
+export interface ConsoleServiceDeps {
+  tickets: TicketService;
+  agents: AgentDirectory;
+  audit: AuditTrail;
+  core: AccountCore;
+  matcher: Matcher;
+  knowledge: KnowledgeBase;
+  unanswered: AppendLog<UnansweredEntry>;
+  sentMail: (limit: number, filter?: { ticketId?: string }) => Promise<SentMail[]>;
+}
+
+/**
+ * What agents can do, with the rules of who may do it: anyone signed in reads the queue;
+ * a ticket assigned to someone else is theirs to answer, close or reassign (admins excepted).
+ * Shared by the HTML console and the JSON API so both enforce the same rules.
+ */
+export class ConsoleService {
+  constructor(private readonly deps: ConsoleServiceDeps) {}
+
+  queue(filter: QueueFilter): Promise<QueueRow[]> {
+    return this.deps.tickets.list(filter);
+  }
+
+  async ticket(id: string, agent: AgentView): Promise<ConsoleResult<Ticket>> {
+    const ticket = await this.deps.tickets.get(id);
+    if (!ticket) return { ok: false, error: 'not-found' };
+    await this.deps.audit.record(agent.username, 'ticket-view', id);
+    return { ok: true, value: ticket };
+  }
+
+  suggestions(ticket: Ticket): SuggestedAnswer[] {
+    const lastUserWords = [...ticket.transcript].reverse().find((entry) => entry.from === 'user' && entry.text)?.text ?? '';
+    return suggestAnswers(this.deps, ticket.description || lastUserWords);
+  }
+
+  async reply(id: string, agent: AgentView, text: string): Promise<ConsoleResult<{ ticket: Ticket; delivery: string }>> {
+    const allowed = await this.mayWork(id, agent);
+    if (!allowed.ok) return allowed;
+    const result = await this.deps.tickets.reply(id, agent.username, text);
+    return result.ok ? result : { ok: false, error: result.error };
+  }
+
+  /** `assignee`: a username, `me`, or `null` to unassign. Agents may only take or release tickets. */
+  async assign(id: string, agent: AgentView, assignee: string | null): Promise<ConsoleResult<Ticket>> {
+    const target = assignee === 'me' ? agent.username : assignee;
+    const ticket = await this.deps.tickets.get(id);
+    if (!ticket) return { ok: false, error: 'not-found' };
+    if (agent.role !== 'admin') {
+      const takesFree = target === agent.username && (ticket.assignee === null || ticket.assignee === agent.username);
+      const releasesOwn = target === null && ticket.assignee === agent.username;
+      if (!takesFree && !releasesOwn) return { ok: false, error: 'forbidden' };
+    }
+    if (target !== null) {
+      const assigneeAccount = await this.deps.agents.get(target);
+      if (!assigneeAccount || assigneeAccount.disabled) return { ok: false, error: 'invalid' };
+    }
+    const result = await this.deps.tickets.assign(id, agent.username, target);
+    return result.ok ? result : { ok: false, error: result.error };
+  }
+
+  async close(id: string, agent: AgentView): Promise<ConsoleResult<Ticket>> {
+    const allowed = await this.mayWork(id, agent);
+    if (!allowed.ok) return allowed;
+    const result = await this.deps.tickets.close(id, agent.username);
+    return result.ok ? result : { ok: false, error: result.error };
+  }
+
+  async reopen(id: string, agent: AgentView): Promise<ConsoleResult<Ticket>> {
+    const allowed = await this.mayWork(id, agent);
+    if (!allowed.ok) return allowed;
+    const result = await this.deps.tickets.reopen(id, agent.username);
+    return result.ok ? result : { ok: false, error: result.error };
+  }
+
+  async screenshot(id: string, agent: AgentView): Promise<ConsoleResult<{ bytes: Buffer; type: ImageMime; ticketId: string }>> {
+    const shot = await this.deps.tickets.screenshot(id);
+    if (!shot) return { ok: false, error: 'not-found' };
+    const bytes = Buffer.from(shot.data, 'base64');
+    // The stored type was decided from the bytes on arrival; decide again rather than trust storage.
+    const type = await detectImageType(bytes);
+    if (!type) return { ok: false, error: 'not-found' };
+    await this.deps.audit.record(agent.username, 'screenshot-view', shot.ticketId, { screenshot: id });
+    return { ok: true, value: { bytes, type, ticketId: shot.ticketId } };
+  }
+
+  // ---- duplicate-ID reviews (account core) ----
+
+  async reviews(status: ReviewState | undefined): Promise<ConsoleResult<ReviewSummary[]>> {
+    const result = await this.deps.core.listReviews({ status });
+    return result.ok ? { ok: true, value: result.value.reviews } : { ok: false, error: 'core', message: result.error.message };
+  }
+
+  async review(id: string, agent: AgentView): Promise<ConsoleResult<ReviewDetail>> {
+    const result = await this.deps.core.getReview({ reviewId: id });
+    if (!result.ok) return { ok: false, error: result.error.code === 'not_found' ? 'not-found' : 'core', message: result.error.message };
+    await this.deps.audit.record(agent.username, 'review-view', id);
+    return { ok: true, value: result.value };
+  }
+
+  async reviewPhoto(id: string, side: 'front' | 'back'): Promise<ConsoleResult<{ bytes: Buffer; type: ImageMime }>> {
+    const result = await this.deps.core.getReview({ reviewId: id });
+    if (!result.ok) return { ok: false, error: 'not-found' };
+    const bytes = Buffer.from(result.value[side].data, 'base64');
+    const type = await detectImageType(bytes);
+    return type ? { ok: true, value: { bytes, type } } : { ok: false, error: 'not-found' };
+  }
+
+  async decideReview(id: string, agent: AgentView, decision: 'approve' | 'reject', reason: string | undefined): Promise<ConsoleResult<ReviewSummary>> {
+    const why = reason?.trim();
+    if (decision === 'reject' && !why) return { ok: false, error: 'invalid' };
+    const result = await this.deps.core.decideReview({ reviewId: id, decision, agent: agent.username, ...(why ? { reason: why } : {}) });
+    if (!result.ok) {
+      const code = result.error.code;
+      const error: ConsoleError = code === 'not_found' ? 'not-found' : code === 'already_decided' ? 'already-closed' : code === 'invalid_input' ? 'invalid' : 'core';
+      return { ok: false, error, message: result.error.message };
+    }
+    await this.deps.audit.record(agent.username, 'review-decide', id, { decision });
+    return { ok: true, value: result.value };
+  }
+
+  // ---- reports ----
+
+  async outbox(limit = 100): Promise<ConsoleResult<{ core: OutboxMessage[]; mail: SentMail[] }>> {
+    const core = await this.deps.core.listOutbox({ limit });
+    const mail = await this.deps.sentMail(limit);
+    return { ok: true, value: { core: core.ok ? core.value.messages : [], mail } };
+  }
+
+  async unanswered(): Promise<UnansweredGroup[]> {
+    return groupUnanswered(await this.deps.unanswered.readAll(), this.deps.matcher.analyzer);
+  }
+
+  audit(limit = 300, filter: { actor?: string; target?: string } = {}): Promise<AuditEntry[]> {
+    return this.deps.audit.recent(limit, filter);
+  }
+
+  // ---- agents ----
+
+  listAgents(): Promise<AgentView[]> {
+    return this.deps.agents.list();
+  }
+
+  async createAgent(actor: AgentView, input: { username: string; password: string; role: AgentRole }): Promise<ConsoleResult<AgentView>> {
+    const result = await this.deps.agents.create(input, actor.username);
+    if (result.ok) await this.deps.audit.record(actor.username, 'agent-create', result.agent.username, { role: input.role });
+    return changeResult(result);
+  }
+
+  async updateAgent(actor: AgentView, username: string, change: { role?: AgentRole; disabled?: boolean; password?: string }): Promise<ConsoleResult<AgentView>> {
+    const result = await this.deps.agents.update(username, change);
+    if (result.ok) {
+      await this.deps.audit.record(actor.username, 'agent-update', result.agent.username, {
+        role: change.role ?? null,
+        disabled: change.disabled ?? null,
+        passwordReset: change.password !== undefined,
+      });
+    }
+    return changeResult(result);
+  }
+
+  async changeOwnPassword(agent: AgentView, current: string, next: string): Promise<ConsoleResult<AgentView>> {
+    if (!(await this.deps.agents.checkPassword(agent.username, current))) return { ok: false, error: 'wrong-password' };
+    const result = await this.deps.agents.update(agent.username, { password: next });
+    if (result.ok) await this.deps.audit.record(agent.username, 'password-change', agent.username);
+    return changeResult(result);
+  }
+
+  private async mayWork(id: string, agent: AgentView): Promise<ConsoleResult<Ticket>> {
+    const ticket = await this.deps.tickets.get(id);
+    if (!ticket) return { ok: false, error: 'not-found' };
+    if (agent.role !== 'admin' && ticket.assignee !== null && ticket.assignee !== agent.username) return { ok: false, error: 'forbidden' };
+    return { ok: true, value: ticket };
+  }
+}
+
+function changeResult(result: AgentChangeResult): ConsoleResult<AgentView> {
+  return result.ok ? { ok: true, value: result.agent } : { ok: false, error: result.error };
+}
+
+/** HTTP status for each console error. */
+export function statusOf(error: ConsoleError): number {
+  switch (error) {
+    case 'not-found':
+      return 404;
+    case 'forbidden':
+      return 403;
+    case 'closed':
+    case 'already-open':
+    case 'already-closed':
+    case 'exists':
+    case 'last-admin':
+      return 409;
+    case 'core':
+      return 502;
+    default:
+      return 400;
+  }
+}

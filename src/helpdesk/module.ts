@@ -1,0 +1,174 @@
+import cookieParser from 'cookie-parser';
+import type { Request, Response } from 'express';
+import { WorkingDayCalendar } from '../calendar/working-days.js';
+import { parseInboundMail } from '../channels/email/inbound-mail.js';
+import { createMailTransport, Mailer, type MailTransport, type SentMail } from '../channels/email/mailer.js';
+import { DEFAULT_MAX_MAIL_BYTES, startSmtpListener, type SmtpListener } from '../channels/email/smtp-listener.js';
+import type { Assistant } from '../conversation/assistant.js';
+import type { FlowDefinition } from '../conversation/types.js';
+import type { FeatureModule, ServiceContext } from '../service.js';
+import { AgentDirectory, argon2Hasher, DEFAULT_LOCKOUT, type AgentHasher, type LockoutPolicy } from './agents.js';
+import { createAgentApiRouter } from './api-router.js';
+import { AuditTrail } from './audit.js';
+import { ConsoleAuth, type Audience } from './console-auth.js';
+import { createConsoleRouter } from './console-router.js';
+import { ConsoleService } from './console-service.js';
+import { EmailIntake } from './email-intake.js';
+import { createEscalateFlow } from './escalate-flow.js';
+import { EscalateWords } from './escalate-words.js';
+import { createHelpdeskPort } from './helpdesk-port.js';
+import { createChannelNotifier } from './notifier.js';
+import { SessionStore } from './sessions.js';
+import { SlaPolicy } from './sla.js';
+import { TicketStore } from './ticket-store.js';
+import { TicketService } from './tickets.js';
+import type { UnansweredEntry } from './unanswered-report.js';
+import { UploadStash } from './upload-stash.js';
+
+export interface HelpdeskModuleOptions {
+  /** Password hashing for agent accounts (tests pass lower argon2 costs). */
+  hasher?: AgentHasher;
+  lockout?: LockoutPolicy;
+  /** Replaces the SMTP_URL transport (tests). */
+  mailTransport?: MailTransport;
+  /** Holiday calendar (tests may pass one with a narrower coverage). */
+  calendar?: WorkingDayCalendar;
+  /** Largest inbound mail accepted. */
+  maxMailBytes?: number;
+}
+
+/** The parts of a running help desk that tests and tools may reach. */
+export interface HelpdeskHandle {
+  tickets: TicketService;
+  agents: AgentDirectory;
+  intake: EmailIntake;
+  mailer: Mailer;
+  audit: AuditTrail;
+}
+
+/** The help desk as a feature module, with access to its running parts. */
+export interface HelpdeskModule extends FeatureModule {
+  /** The port the SMTP listener is bound to, once installed (undefined when not listening). */
+  readonly smtpPort: number | undefined;
+  readonly handle: HelpdeskHandle | undefined;
+}
+
+/**
+ * Human agents: the `escalate` flow and handoff, tickets with a three-working-day SLA, the agent
+ * console (`/console`) and API (`/api/agent`), and ticket e-mail (SMTP in, `SMTP_URL` out).
+ */
+export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskModule {
+  let assistant: Assistant | undefined;
+  let listener: SmtpListener | undefined;
+  let handle: HelpdeskHandle | undefined;
+  let mailer: Mailer | undefined;
+  let store: TicketStore | undefined;
+
+  return {
+    name: 'helpdesk',
+    get smtpPort() {
+      return listener?.port;
+    },
+    get handle() {
+      return handle;
+    },
+
+    prepare(context) {
+      const { config, storage, clock, logger } = context;
+      const supportAddress = config.smtp.supportAddress.toLowerCase();
+      store = new TicketStore(storage);
+      const audit = new AuditTrail(storage, clock);
+      const transport = options.mailTransport ?? (config.smtp.outboundUrl ? createMailTransport(config.smtp.outboundUrl) : undefined);
+      if (!transport) logger.info('SMTP_URL not set: help-desk mail is kept in the sent-mail store (console /console/outbox) instead of being sent');
+      mailer = new Mailer({ from: config.smtp.supportAddress, transport, log: storage.log<SentMail>('helpdesk-sent-mail'), clock, logger });
+      // The intake needs the ticket service and the service's notifier needs the intake's mail replies.
+      let intake: EmailIntake | undefined;
+      const tickets = new TicketService({
+        store,
+        sla: new SlaPolicy(options.calendar ?? new WorkingDayCalendar(), logger),
+        audit,
+        clock,
+        logger,
+        notifier: createChannelNotifier({
+          delivery: context.delivery,
+          render: context.render,
+          logger,
+          clock,
+          assistant: () => assistant,
+          mail: { replyOnTicket: (ticket, text) => intake!.replyOnTicket(ticket, text) },
+        }),
+      });
+      intake = new EmailIntake({ tickets, store, mailer, storage, render: context.render, audit, clock, logger, supportAddress });
+      const agents = new AgentDirectory(storage, options.hasher ?? argon2Hasher(), clock, options.lockout ?? DEFAULT_LOCKOUT);
+      handle = { tickets, agents, intake, mailer, audit };
+      const mailIntake = intake;
+      context.delivery.register('email', async (address, replies) => {
+        const text = replies.map((reply) => (reply.type === 'text' ? reply.text : reply.url)).join('\n\n');
+        if ((await mailIntake.sendNotice(address, text)) === 'failed') throw new Error('notice mail refused by the SMTP_URL server');
+      });
+
+      context.helpdesk = createHelpdeskPort(tickets);
+      const flow = createEscalateFlow({ stash: new UploadStash(storage), words: new EscalateWords(), commands: context.commands });
+      context.flows.set('escalate', flow as unknown as FlowDefinition);
+    },
+
+    async install(app, context, running) {
+      assistant = running;
+      const parts = handle!;
+      const { config, logger } = context;
+      if (config.admin && (await parts.agents.ensureFirstAdmin(config.admin.username, config.admin.password))) {
+        logger.info({ admin: config.admin.username }, 'first console admin created from ADMIN_USER');
+      }
+      mountConsole(app, context, parts);
+      if (context.listeners) {
+        try {
+          listener = await startSmtpListener({
+            host: config.smtp.host,
+            port: config.smtp.port,
+            acceptAddresses: [config.smtp.supportAddress],
+            maxBytes: options.maxMailBytes ?? DEFAULT_MAX_MAIL_BYTES,
+            logger,
+            name: config.smtp.supportAddress.split('@')[1],
+            onMessage: async (raw, envelope) => {
+              const outcome = await parts.intake.receive(await parseInboundMail(raw, envelope));
+              logger.info({ outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}) }, 'inbound mail');
+            },
+          });
+          logger.info({ host: config.smtp.host, port: listener.port }, 'ticket mail listener ready');
+        } catch (error) {
+          logger.error({ err: error, port: config.smtp.port }, 'ticket mail listener could not start (SMTP_PORT in use?); e-mail intake is off');
+        }
+      }
+    },
+
+    async close() {
+      await listener?.close();
+      listener = undefined;
+      mailer?.close();
+    },
+  };
+}
+
+function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0], context: ServiceContext, parts: HelpdeskHandle): void {
+  const sessions = new SessionStore(context.storage, context.clock, context.config.sessionSecret);
+  if (!context.config.sessionSecret) context.logger.warn('SESSION_SECRET not set: console sessions end when the process restarts');
+  const deny = (_req: Request, res: Response, status: 401 | 403, code: string, audience: Audience) => {
+    if (audience === 'api') return void res.status(status).json({ error: context.render('console/api-error', { code }), code });
+    const html = context.pages.render('console/error.njk', { code, agent: res.locals.agentAuth?.agent ?? null });
+    res.status(status).type('html').setHeader('Cache-Control', 'no-store').send(html);
+  };
+  const auth = new ConsoleAuth({ agents: parts.agents, sessions, secureCookies: context.config.publicUrl.startsWith('https:'), deny });
+  const consoleService = new ConsoleService({
+    tickets: parts.tickets,
+    agents: parts.agents,
+    audit: parts.audit,
+    core: context.core,
+    matcher: context.matcher,
+    knowledge: context.knowledge,
+    unanswered: context.storage.log<UnansweredEntry>('unanswered'),
+    sentMail: (limit, filter) => parts.mailer.list(limit, filter),
+  });
+  const shared = { auth, agents: parts.agents, sessions, console: consoleService, tickets: parts.tickets, audit: parts.audit };
+  app.use('/api/agent', cookieParser(), auth.identify(), createAgentApiRouter({ ...shared, render: context.render }));
+  app.use('/console', cookieParser(), auth.identify(), createConsoleRouter({ ...shared, pages: context.pages, clock: context.clock }));
+}

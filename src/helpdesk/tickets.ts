@@ -1,0 +1,316 @@
+import type { Logger } from 'pino';
+import type { ChannelName } from '../conversation/types.js';
+import { redactSensitive } from '../privacy/mask.js';
+import type { AuditTrail } from './audit.js';
+import { checkScreenshot, displayName, extensionOf, MAX_SCREENSHOTS_PER_TICKET } from './screenshots.js';
+import type { SlaPolicy, SlaStatus } from './sla.js';
+import { queueEntryOf, type StoredScreenshot, type TicketStore } from './ticket-store.js';
+import type { DeliveryOutcome, QueueEntry, ScreenshotRef, Ticket, TicketDraft, TicketEntry, TicketItem } from './ticket-types.js';
+
+/** Longest text kept from one message or description. */
+export const MAX_MESSAGE_CHARS = 5000;
+/** Transcript lines kept per ticket; the oldest go first. */
+const TRANSCRIPT_LIMIT = 500;
+
+/** How a ticket reaches its user, and what happens to the conversation around it. Wired by the module. */
+export interface TicketNotifier {
+  /** Sends an agent's reply on the ticket's channel. */
+  agentReply(ticket: Ticket, text: string, agent: string): Promise<DeliveryOutcome>;
+  /** The ticket was closed: hand the conversation back to the assistant. */
+  closed(ticket: Ticket): Promise<void>;
+  /** The ticket was reopened: the conversation goes back to the agents. */
+  reopened(ticket: Ticket): Promise<void>;
+}
+
+export type TicketFailure = 'not-found' | 'closed' | 'already-open' | 'already-closed' | 'empty';
+export type TicketResult<T = Ticket> = { ok: true; value: T } | { ok: false; error: TicketFailure };
+
+/** A user's message arriving on a ticket after it was opened. */
+export interface UserMessage {
+  text?: string;
+  images?: { name: string; type: string; data: Buffer }[];
+  subject?: string;
+  html?: string;
+  automatic?: boolean;
+  /** Fills the ticket's username or description when they are still missing. */
+  fill?: { username?: string; description?: string };
+}
+
+export interface QueueFilter {
+  status?: 'open' | 'closed' | 'all';
+  channel?: ChannelName;
+  /** An agent's username, `unassigned`, or nothing for everyone. */
+  assignee?: string;
+  sla?: 'breached' | 'warning' | 'not-covered';
+  /** Text in the id, username or summary. */
+  query?: string;
+}
+
+/** A queue row with its SLA standing, as the console and the API list it. */
+export interface QueueRow extends QueueEntry {
+  status: Ticket['status'];
+  sla: SlaStatus;
+}
+
+export interface TicketServiceDeps {
+  store: TicketStore;
+  sla: SlaPolicy;
+  audit: AuditTrail;
+  clock: () => Date;
+  logger: Logger;
+  notifier: TicketNotifier;
+}
+
+/** Tickets: creation, messages both ways, assignment, closing and reopening. */
+export class TicketService {
+  constructor(private readonly deps: TicketServiceDeps) {}
+
+  async create(draft: TicketDraft): Promise<Ticket> {
+    const { store, clock } = this.deps;
+    const now = clock();
+    const id = await store.nextTicketId(now);
+    const screenshots = await this.saveScreenshots(id, draft.screenshots, 0);
+    const at = now.toISOString();
+    const ticket: Ticket = {
+      id,
+      status: 'open',
+      channel: draft.channel,
+      userId: draft.userId,
+      conversationId: draft.conversationId,
+      username: draft.username,
+      description: clip(redactSensitive(draft.description)),
+      topics: [...new Set(draft.topics)],
+      screenshots,
+      transcript: draft.transcript.map((entry) => ({ ...entry, text: clip(redactSensitive(entry.text)) })).slice(-TRANSCRIPT_LIMIT),
+      createdAt: at,
+      updatedAt: at,
+      sla: this.deps.sla.start(now, id),
+      assignee: null,
+      waitingOn: 'agent',
+      ...(draft.email ? { email: draft.email } : {}),
+    };
+    if (screenshots.length > 0 && !ticket.transcript.some((entry) => entry.screenshotIds)) {
+      ticket.transcript.push({ at, from: 'user', text: '', screenshotIds: screenshots.map((shot) => shot.id) });
+    }
+    await store.insertTicket(ticket);
+    this.deps.logger.info({ ticketId: id, channel: ticket.channel, slaFlag: ticket.sla.notCovered ? 'calendar-not-covered' : null }, 'ticket created');
+    return ticket;
+  }
+
+  get(id: string): Promise<Ticket | undefined> {
+    return this.deps.store.tickets.get(id);
+  }
+
+  async isOpen(id: string): Promise<boolean> {
+    return (await this.get(id))?.status === 'open';
+  }
+
+  /** Adds a user's message to an open ticket. A closed ticket is left alone (`closed`). */
+  async appendUserMessage(id: string, message: UserMessage): Promise<TicketResult> {
+    const ticket = await this.get(id);
+    if (!ticket) return { ok: false, error: 'not-found' };
+    if (ticket.status !== 'open') return { ok: false, error: 'closed' };
+    const shots = await this.saveScreenshots(id, message.images ?? [], ticket.screenshots.length);
+    const at = this.deps.clock().toISOString();
+    let closedMeanwhile = false;
+    const updated = await this.deps.store.updateTicket(id, (current) => {
+      if (current.status !== 'open') {
+        closedMeanwhile = true;
+        return current;
+      }
+      const entry: TicketEntry = { at, from: 'user', text: clip(redactSensitive(message.text ?? '')) };
+      if (shots.length > 0) entry.screenshotIds = shots.map((shot) => shot.id);
+      if (message.subject) entry.subject = message.subject;
+      if (message.html) entry.html = message.html;
+      if (message.automatic) entry.automatic = true;
+      current.screenshots.push(...shots);
+      pushEntry(current, entry);
+      if (!current.username && message.fill?.username) current.username = message.fill.username;
+      if (!current.description && message.fill?.description) current.description = clip(redactSensitive(message.fill.description));
+      // An out-of-office notice is no reason to put the ticket back at the agents' door.
+      if (!message.automatic) current.waitingOn = 'agent';
+      current.updatedAt = at;
+      return current;
+    });
+    if (!updated) return { ok: false, error: 'not-found' };
+    if (closedMeanwhile) return { ok: false, error: 'closed' };
+    return { ok: true, value: updated };
+  }
+
+  /** An agent's answer: sent on the ticket's channel, recorded with how the sending went. */
+  async reply(id: string, agent: string, text: string): Promise<TicketResult<{ ticket: Ticket; delivery: DeliveryOutcome }>> {
+    const body = text.trim();
+    if (!body) return { ok: false, error: 'empty' };
+    const ticket = await this.get(id);
+    if (!ticket) return { ok: false, error: 'not-found' };
+    if (ticket.status !== 'open') return { ok: false, error: 'closed' };
+    let delivery: DeliveryOutcome;
+    try {
+      delivery = await this.deps.notifier.agentReply(ticket, clip(body), agent);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, ticketId: id, channel: ticket.channel }, 'agent reply could not be delivered');
+      delivery = 'failed';
+    }
+    const at = this.deps.clock().toISOString();
+    const updated = await this.deps.store.updateTicket(id, (current) => {
+      pushEntry(current, { at, from: 'agent', agent, text: clip(redactSensitive(body)), delivery });
+      if (delivery !== 'failed') {
+        // The first answer that reached the user stops the SLA clock.
+        current.sla.respondedAt ??= at;
+        current.waitingOn = 'user';
+      }
+      current.assignee ??= agent;
+      current.updatedAt = at;
+      return current;
+    });
+    await this.deps.audit.record(agent, 'ticket-reply', id, { delivery, channel: ticket.channel });
+    return { ok: true, value: { ticket: updated!, delivery } };
+  }
+
+  async assign(id: string, actor: string, assignee: string | null): Promise<TicketResult> {
+    const at = this.deps.clock().toISOString();
+    const updated = await this.deps.store.updateTicket(id, (current) => {
+      current.assignee = assignee;
+      pushEntry(current, { at, from: 'system', text: '', event: 'assigned', agent: assignee ?? undefined });
+      current.updatedAt = at;
+      return current;
+    });
+    if (!updated) return { ok: false, error: 'not-found' };
+    await this.deps.audit.record(actor, 'ticket-assign', id, { assignee });
+    return { ok: true, value: updated };
+  }
+
+  async close(id: string, actor: string): Promise<TicketResult> {
+    const at = this.deps.clock().toISOString();
+    let wasClosed = false;
+    const updated = await this.deps.store.updateTicket(id, (current) => {
+      if (current.status === 'closed') {
+        wasClosed = true;
+        return current;
+      }
+      current.status = 'closed';
+      current.closedAt = at;
+      current.closedBy = actor;
+      pushEntry(current, { at, from: 'system', text: '', event: 'closed', agent: actor });
+      current.updatedAt = at;
+      return current;
+    });
+    if (!updated) return { ok: false, error: 'not-found' };
+    if (wasClosed) return { ok: false, error: 'already-closed' };
+    await this.deps.audit.record(actor, 'ticket-close', id);
+    await this.deps.notifier.closed(updated).catch((error: unknown) => this.deps.logger.warn({ err: error, ticketId: id }, 'handback after close failed'));
+    return { ok: true, value: updated };
+  }
+
+  /**
+   * Opens a closed ticket again. When the user's own message reopens it (`restartClock`), a
+   * new three-working-day promise starts from that message.
+   */
+  async reopen(id: string, actor: string, options: { restartClock?: boolean } = {}): Promise<TicketResult> {
+    const now = this.deps.clock();
+    const at = now.toISOString();
+    let wasOpen = false;
+    const updated = await this.deps.store.updateTicket(id, (current) => {
+      if (current.status === 'open') {
+        wasOpen = true;
+        return current;
+      }
+      current.status = 'open';
+      delete current.closedAt;
+      delete current.closedBy;
+      if (options.restartClock) {
+        current.sla = this.deps.sla.start(now, id);
+        current.waitingOn = 'agent';
+      }
+      pushEntry(current, { at, from: 'system', text: '', event: 'reopened', agent: actor });
+      current.updatedAt = at;
+      return current;
+    });
+    if (!updated) return { ok: false, error: 'not-found' };
+    if (wasOpen) return { ok: false, error: 'already-open' };
+    await this.deps.audit.record(actor, 'ticket-reopen', id);
+    await this.deps.notifier.reopened(updated).catch((error: unknown) => this.deps.logger.warn({ err: error, ticketId: id }, 'handoff after reopen failed'));
+    return { ok: true, value: updated };
+  }
+
+  /** The queue: filtered, sorted by deadline (tickets without one first, they need a person's eye). */
+  async list(filter: QueueFilter = {}): Promise<QueueRow[]> {
+    const now = this.deps.clock();
+    const status = filter.status ?? 'open';
+    const rows: QueueRow[] = [];
+    if (status === 'open') {
+      for (const entry of await this.deps.store.openQueue()) rows.push({ ...entry, status: 'open', sla: this.deps.sla.status(slaOf(entry), now) });
+    } else {
+      for (const ticket of await this.deps.store.allTickets()) {
+        if (status !== 'all' && ticket.status !== status) continue;
+        rows.push({ ...queueEntryOf(ticket), status: ticket.status, sla: this.deps.sla.status(ticket.sla, now) });
+      }
+    }
+    const query = filter.query?.trim().toLowerCase();
+    return rows
+      .filter((row) => !filter.channel || row.channel === filter.channel)
+      .filter((row) => !filter.assignee || (filter.assignee === 'unassigned' ? row.assignee === null : row.assignee === filter.assignee))
+      .filter((row) => !filter.sla || row.sla.state === filter.sla)
+      .filter((row) => !query || [row.id, row.username ?? '', row.summary].some((field) => field.toLowerCase().includes(query)))
+      .sort(byDeadline);
+  }
+
+  slaOf(ticket: Ticket): SlaStatus {
+    return this.deps.sla.status(ticket.sla, this.deps.clock());
+  }
+
+  async screenshot(id: string): Promise<StoredScreenshot | undefined> {
+    return this.deps.store.screenshots.get(id);
+  }
+
+  /** The items a ticket still lacks. */
+  missingItems(ticket: Pick<Ticket, 'username' | 'description' | 'screenshots'>): TicketItem[] {
+    const missing: TicketItem[] = [];
+    if (!ticket.username) missing.push('username');
+    if (ticket.screenshots.length === 0) missing.push('screenshot');
+    if (!ticket.description.trim()) missing.push('description');
+    return missing;
+  }
+
+  private async saveScreenshots(ticketId: string, images: { name: string; type: string; data: Buffer }[], already: number): Promise<ScreenshotRef[]> {
+    const saved: ScreenshotRef[] = [];
+    for (const image of images) {
+      if (already + saved.length >= MAX_SCREENSHOTS_PER_TICKET) break;
+      const check = await checkScreenshot(image.data);
+      if (!check.ok) continue;
+      const id = this.deps.store.newScreenshotId();
+      await this.deps.store.screenshots.put(id, { id, ticketId, type: check.type, data: image.data.toString('base64') });
+      saved.push({
+        id,
+        name: displayName(image.name, `screenshot.${extensionOf(check.type)}`),
+        type: check.type,
+        size: image.data.length,
+        at: this.deps.clock().toISOString(),
+      });
+    }
+    return saved;
+  }
+}
+
+function slaOf(entry: QueueEntry): Ticket['sla'] {
+  return {
+    startedAt: entry.createdAt,
+    dueAt: entry.dueAt,
+    ...(entry.respondedAt ? { respondedAt: entry.respondedAt } : {}),
+    ...(entry.notCovered ? { notCovered: entry.notCovered } : {}),
+  };
+}
+
+function byDeadline(a: QueueRow, b: QueueRow): number {
+  if (a.dueAt === null || b.dueAt === null) return a.dueAt === b.dueAt ? a.createdAt.localeCompare(b.createdAt) : a.dueAt === null ? -1 : 1;
+  return a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id);
+}
+
+function pushEntry(ticket: Ticket, entry: TicketEntry): void {
+  ticket.transcript.push(entry);
+  if (ticket.transcript.length > TRANSCRIPT_LIMIT) ticket.transcript.splice(0, ticket.transcript.length - TRANSCRIPT_LIMIT);
+}
+
+function clip(text: string): string {
+  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
+}

@@ -1,0 +1,98 @@
+import type { Assistant } from '../../../src/conversation/assistant.js';
+import type { InboundMessage, Reply, TurnResult } from '../../../src/conversation/types.js';
+import { wechatOfficialAccountModule, type WechatOfficialAccountOptions } from '../../../src/channels/wechat-oa/module.js';
+import type { FeatureModule } from '../../../src/service.js';
+import { createMemoryStorage } from '../../../src/storage/memory-storage.js';
+import type { Storage } from '../../../src/storage/types.js';
+import { startTestService, type TestService } from '../../helpers/test-service.js';
+import { MockWechatApi } from './mock-wechat-api.js';
+import { WechatServer } from './wechat-server.js';
+
+export const TOKEN = 'chsiTestToken2026';
+export const APP_ID = 'wx5f2c1e0d9a8b7c6d';
+export const APP_SECRET = 'test-app-secret-not-real';
+/** 43 characters, as the admin console generates. */
+export const AES_KEY = 'kWxPxg2iMQ0bNjFyY3dFeXNuUmNsZ0h4d2lKcVp1ZVQ';
+
+/**
+ * Sees every message the engine receives, and can slow it down or replace its answer, so tests
+ * can take the asynchronous path or produce long replies without depending on the knowledge base.
+ */
+export class EngineSpy {
+  readonly calls: InboundMessage[] = [];
+  delayMs = 0;
+  fixedReplies: Reply[] | undefined;
+
+  wrap(assistant: Assistant): Assistant {
+    return {
+      ...assistant,
+      handle: async (message) => {
+        this.calls.push(message);
+        if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+        if (this.fixedReplies) return { replies: this.fixedReplies, topic: null, flow: null, choices: [] } satisfies TurnResult;
+        return assistant.handle(message);
+      },
+    };
+  }
+}
+
+export interface WechatHarness {
+  service: TestService;
+  api: MockWechatApi;
+  wechat: WechatServer;
+  storage: Storage;
+  engine: EngineSpy;
+  /** The stored conversation of a WeChat user, if the engine ever ran for them. */
+  session(openid: string): Promise<unknown>;
+}
+
+export interface HarnessOptions {
+  safe?: boolean;
+  mode?: 'plaintext' | 'compatible' | 'safe';
+  replyBudgetMs?: number;
+  module?: WechatOfficialAccountOptions;
+  /** Extra modules mounted before the WeChat module (flows, help desk...). */
+  before?: FeatureModule[];
+}
+
+/** The whole service with the WeChat webhook configured against a loopback mock of WeChat's API. */
+export async function startWechatHarness(options: HarnessOptions = {}): Promise<WechatHarness> {
+  const api = await MockWechatApi.start({ appid: APP_ID, secret: APP_SECRET });
+  const storage = createMemoryStorage();
+  const engine = new EngineSpy();
+  const module = wechatOfficialAccountModule(options.module);
+  const spied: FeatureModule = { ...module, install: (app, context, assistant) => module.install?.(app, context, engine.wrap(assistant)) };
+  const env: Record<string, string> = {
+    WECHAT_TOKEN: TOKEN,
+    WECHAT_APPID: APP_ID,
+    WECHAT_APPSECRET: APP_SECRET,
+    WECHAT_API_BASE: api.url,
+    WECHAT_REPLY_BUDGET_MS: String(options.replyBudgetMs ?? 3000),
+  };
+  if (options.safe || (options.mode && options.mode !== 'plaintext')) env.WECHAT_AES_KEY = AES_KEY;
+  if (options.mode) env.WECHAT_MESSAGE_MODE = options.mode;
+  const service = await startTestService({ env, storage, modules: [...(options.before ?? []), spied] });
+  const wechat = new WechatServer(`${service.baseUrl}/wechat`, { token: TOKEN, appId: APP_ID, aesKey: AES_KEY }, service.clock);
+  return {
+    service,
+    api,
+    wechat,
+    storage,
+    engine,
+    session: (openid) => storage.documents('sessions').get(`wechat:${openid}`),
+  };
+}
+
+/** UTF-8 size, the unit of WeChat's text limits. */
+export const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/** Polls until `condition` holds (async conditions allowed), failing after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

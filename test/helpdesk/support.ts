@@ -1,0 +1,183 @@
+import path from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { createArgon2Hasher, createEmbeddedAccountCore, createEmbeddedOutbox, seedAccountCore, type EmbeddedAccountCore } from '../../src/account-core/index.js';
+import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
+import { projectRoot } from '../../src/config.js';
+import { guidedFlowsModule } from '../../src/conversation/flows/module.js';
+import { argon2Hasher } from '../../src/helpdesk/agents.js';
+import { helpdeskModule, type HelpdeskHandle, type HelpdeskModule, type HelpdeskModuleOptions } from '../../src/helpdesk/module.js';
+import { createTextRenderer } from '../../src/render/renderer.js';
+import type { FeatureModule } from '../../src/service.js';
+import { createMemoryStorage } from '../../src/storage/memory-storage.js';
+import { TestClock } from '../helpers/clock.js';
+import { startTestService, type TestService } from '../helpers/test-service.js';
+
+export const ADMIN = { username: 'admin', password: 'Admin-pass-2026' };
+const DEMO_SEED = path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json');
+
+export interface HelpdeskHarness {
+  service: TestService;
+  helpdesk: HelpdeskModule;
+  handle: HelpdeskHandle;
+  clock: TestClock;
+  core: EmbeddedAccountCore;
+  baseUrl: string;
+}
+
+/** The demo account core on its own memory storage, on the test clock, with cheap (still argon2id) hashing. */
+export async function createDemoCore(clock: TestClock): Promise<EmbeddedAccountCore> {
+  const storage = createMemoryStorage();
+  const core = createEmbeddedAccountCore({
+    storage,
+    render: createTextRenderer(path.join(projectRoot, 'templates')),
+    calendar: new WorkingDayCalendar(),
+    outbox: createEmbeddedOutbox(storage, clock.now),
+    publicUrl: 'http://localhost:3000',
+    clock: clock.now,
+    passwordHasher: createArgon2Hasher({ memoryCost: 1024, timeCost: 1 }),
+  });
+  await seedAccountCore(core, DEMO_SEED, clock.now());
+  return core;
+}
+
+/**
+ * The whole service with the guided flows and the help desk, an admin from ADMIN_USER, the demo
+ * core, and the SMTP listener on a free loopback port.
+ */
+export async function startHelpdesk(
+  options: { clock?: TestClock; env?: Record<string, string>; module?: HelpdeskModuleOptions; extraModules?: FeatureModule[] } = {},
+): Promise<HelpdeskHarness> {
+  const clock = options.clock ?? new TestClock();
+  const core = await createDemoCore(clock);
+  const helpdesk = helpdeskModule({ hasher: argon2Hasher({ memoryCost: 1024, timeCost: 1 }), ...options.module });
+  const service = await startTestService({
+    clock,
+    core,
+    modules: [guidedFlowsModule(), ...(options.extraModules ?? []), helpdesk],
+    env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, SESSION_SECRET: 'test-secret', ...options.env },
+  });
+  return { service, helpdesk, handle: helpdesk.handle!, clock, core, baseUrl: service.baseUrl };
+}
+
+/** A real 2×2 PNG (valid zlib data and CRCs), so browsers can draw it. */
+export function pngImage(name = 'problem.png'): { name: string; type: string; data: Buffer } {
+  const width = 2;
+  const height = 2;
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y += 1) {
+    const offset = y * (width * 3 + 1);
+    rows[offset] = 0;
+    for (let x = 0; x < width; x += 1) rows.set([220, 40 + x * 100, 60], offset + 1 + x * 3);
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const data = Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+  return { name, type: 'image/png', data };
+}
+
+/** A PDF pretending to be a picture. */
+export function pdfPretendingToBeImage(): { name: string; type: string; data: Buffer } {
+  return { name: 'shot.png', type: 'image/png', data: Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n', 'latin1') };
+}
+
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit += 1) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** A signed-in API client: cookie jar of one, plus the CSRF token. */
+export class AgentClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly cookie: string,
+    readonly csrfToken: string,
+  ) {}
+
+  static async login(baseUrl: string, username: string, password: string): Promise<AgentClient> {
+    const response = await fetch(`${baseUrl}/api/agent/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (response.status !== 200) throw new Error(`login failed: ${response.status}`);
+    const cookie = response.headers.getSetCookie().find((line) => line.startsWith('chsi_agent='))!.split(';')[0]!;
+    const body = (await response.json()) as { csrfToken: string };
+    return new AgentClient(baseUrl, cookie, body.csrfToken);
+  }
+
+  get(path: string): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, { headers: { cookie: this.cookie }, redirect: 'manual' });
+  }
+
+  async json<T = any>(path: string): Promise<T> {
+    const response = await this.get(path);
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    return (await response.json()) as T;
+  }
+
+  post(path: string, body: unknown = {}, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { cookie: this.cookie, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      redirect: 'manual',
+    });
+  }
+
+  /** A console form post, as the browser sends it. */
+  form(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { cookie: this.cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+      redirect: 'manual',
+    });
+  }
+
+  /** The console page's own CSRF token (same as the session's). */
+  async pageHtml(path: string): Promise<string> {
+    return (await this.get(path)).text();
+  }
+}
+
+/** Creates an agent account through the admin API and signs it in. */
+export async function createAgent(admin: AgentClient, username: string, role: 'admin' | 'agent' = 'agent'): Promise<AgentClient> {
+  const password = `${username}-Pass-2026`;
+  const created = await admin.post('/api/agent/agents', { username, password, role });
+  if (created.status !== 201) throw new Error(`agent not created: ${created.status} ${await created.text()}`);
+  return AgentClient.login(admin.baseUrl, username, password);
+}
+
+/** Runs the escalate flow to the end for a web user and returns the ticket id. */
+export async function escalate(
+  user: { says(text: string): Promise<{ text: string }>; sendsImage(image: { name: string; type: string; data: Buffer }): Promise<{ text: string }> },
+  description = '登录时一直提示用户名或密码错误，重置密码也收不到短信',
+): Promise<string> {
+  await user.says('转人工');
+  await user.says('13912345678');
+  await user.sendsImage(pngImage());
+  await user.says(description);
+  const created = await user.says('1');
+  const id = /工单号 (T\d{12})/.exec(created.text)?.[1];
+  if (!id) throw new Error(`no ticket number in: ${created.text}`);
+  return id;
+}
