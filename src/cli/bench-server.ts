@@ -24,12 +24,15 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chsi-bench-'));
   const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SMTP_PORT: '0' });
   const service = await createService({ config });
+  const stop = () => void service.close().finally(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   await service.listen().then((port) => report({ port }));
 }
 
 function report(address: unknown): void {
   const port = typeof address === 'object' && address !== null ? (address as { port: number }).port : Number(address);
-  process.stdout.write(`${JSON.stringify({ port })}\n`);
+  process.stdout.write(`BENCH_PORT=${port}\n`);
 }
 
 main().catch((error: unknown) => {

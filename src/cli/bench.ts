@@ -112,8 +112,8 @@ function startServer(mode: 'app' | 'bare'): Promise<{ child: ChildProcess; port:
     let buffer = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
-      const line = buffer.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, port: (JSON.parse(line) as { port: number }).port });
+      const match = /^BENCH_PORT=(\d+)$/m.exec(buffer);
+      if (match) resolve({ child, port: Number(match[1]) });
     });
     child.once('exit', (code) => reject(new Error(`bench server (${mode}) exited with ${code}`)));
   });

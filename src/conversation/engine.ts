@@ -39,7 +39,9 @@ export interface EngineDeps {
   idleTimeoutMs?: number;
 }
 
-const HISTORY_LIMIT = 40;
+const HISTORY_LIMIT = 30;
+/** Assistant lines are kept this long in the history: agents need the gist, not every answer in full. */
+const ASSISTANT_LINE_LIMIT = 240;
 const RECENT_TOPICS_LIMIT = 5;
 const INVALID_BEFORE_HUMAN = 3;
 const DEFAULT_IDLE_MS = 30 * 60 * 1000;
@@ -459,7 +461,8 @@ class Turn {
   }
 
   private remember(from: 'user' | 'assistant', text: string, fallback = ''): HistoryEntry | undefined {
-    const line = redactSensitive(text || fallback);
+    const raw = text || fallback;
+    const line = redactSensitive(from === 'assistant' && raw.length > ASSISTANT_LINE_LIMIT ? `${raw.slice(0, ASSISTANT_LINE_LIMIT)}…` : raw);
     if (!line) return undefined;
     const entry: HistoryEntry = { at: this.now.toISOString(), from, text: line, topic: from === 'assistant' ? this.topic : undefined };
     this.state.history.push(entry);

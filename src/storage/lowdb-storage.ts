@@ -101,8 +101,13 @@ interface JournalRecord<T> {
   doc: T | null;
 }
 
-interface CacheEntry<T> {
-  doc: T | null;
+/**
+ * A cached document, kept serialised: serialising once serves both the journal and the cache,
+ * and every read parses a fresh copy, so callers can never change what is stored.
+ * `json: null` means the document does not exist (known absent, or deleted).
+ */
+interface CacheEntry {
+  json: string | null;
   dirty: boolean;
   version: number;
 }
@@ -111,7 +116,7 @@ const JOURNAL = 'journal.jsonl';
 
 class JournaledDocumentStore<T> implements DocumentStore<T> {
   private readonly mutex = new KeyedMutex();
-  private readonly cache = new Map<string, CacheEntry<T>>();
+  private readonly cache = new Map<string, CacheEntry>();
   private readonly journal: GroupCommitFile;
   private readonly ready: Promise<void>;
   private readonly timer: NodeJS.Timeout;
@@ -131,8 +136,7 @@ class JournaledDocumentStore<T> implements DocumentStore<T> {
 
   async get(id: string): Promise<T | undefined> {
     await this.ready;
-    const doc = await this.read(id);
-    return doc === undefined ? undefined : structuredClone(doc);
+    return this.read(id);
   }
 
   put(id: string, doc: T): Promise<void> {
@@ -146,7 +150,7 @@ class JournaledDocumentStore<T> implements DocumentStore<T> {
     return this.mutex.run(id, async () => {
       await this.ready;
       const current = await this.read(id);
-      const next = await change(current === undefined ? undefined : structuredClone(current));
+      const next = await change(current);
       if (next !== undefined) await this.write(id, next);
       else if (current !== undefined) await this.write(id, null);
       return next;
@@ -166,7 +170,7 @@ class JournaledDocumentStore<T> implements DocumentStore<T> {
     const docs: T[] = [];
     for (const [id, entry] of this.cache) {
       seen.add(id);
-      if (entry.doc !== null) docs.push(structuredClone(entry.doc));
+      if (entry.json !== null) docs.push(JSON.parse(entry.json) as T);
     }
     for (const name of await fs.readdir(this.dir)) {
       if (!name.endsWith('.json') || name.startsWith('.')) continue;
@@ -185,24 +189,29 @@ class JournaledDocumentStore<T> implements DocumentStore<T> {
     await this.journal.close();
   }
 
+  /** A fresh copy of the document, from the cache or its file (absence is cached too). */
   private async read(id: string): Promise<T | undefined> {
-    const cached = this.cache.get(id);
-    if (cached) return cached.doc ?? undefined;
-    const envelope = await readEnvelope<T>(this.fileFor(id));
-    if (envelope) this.remember(id, { doc: envelope.doc, dirty: false, version: this.version });
-    return envelope?.doc;
+    let cached = this.cache.get(id);
+    if (!cached) {
+      const envelope = await readEnvelope<T>(this.fileFor(id));
+      cached = { json: envelope ? JSON.stringify(envelope.doc) : null, dirty: false, version: this.version };
+      // Another write may have landed while the file was read; it wins.
+      if (!this.cache.has(id)) this.remember(id, cached);
+      else cached = this.cache.get(id)!;
+    }
+    return cached.json === null ? undefined : (JSON.parse(cached.json) as T);
   }
 
   private async write(id: string, doc: T | null): Promise<void> {
     if (this.closed) throw new Error(`Store ${this.dir} is closed`);
-    const record: JournalRecord<T> = { id, doc };
-    await this.journal.append(`${JSON.stringify(record)}\n`);
+    const json = doc === null ? null : JSON.stringify(doc);
+    await this.journal.append(`{"id":${JSON.stringify(id)},"doc":${json ?? 'null'}}\n`);
     this.version += 1;
-    this.remember(id, { doc: doc === null ? null : structuredClone(doc), dirty: true, version: this.version });
+    this.remember(id, { json, dirty: true, version: this.version });
     if ((await this.journal.size()) > (this.options.checkpointBytes ?? 8 * 1024 * 1024)) void this.checkpoint();
   }
 
-  private remember(id: string, entry: CacheEntry<T>): void {
+  private remember(id: string, entry: CacheEntry): void {
     this.cache.delete(id);
     this.cache.set(id, entry);
     const limit = this.options.cacheLimit ?? 20000;
@@ -220,7 +229,7 @@ class JournaledDocumentStore<T> implements DocumentStore<T> {
     for (const name of [...rotated, JOURNAL]) {
       for (const record of await readJsonLines<JournalRecord<T>>(path.join(this.dir, name))) {
         this.version += 1;
-        this.remember(record.id, { doc: record.doc, dirty: true, version: this.version });
+        this.remember(record.id, { json: record.doc === null ? null : JSON.stringify(record.doc), dirty: true, version: this.version });
       }
     }
     if (this.cache.size > 0 || rotated.length > 0) await this.runCheckpoint(rotated);
@@ -241,13 +250,10 @@ class JournaledDocumentStore<T> implements DocumentStore<T> {
     // Rotation waits for in-flight appends, so every entry in `dirty` is in the rotated segment or earlier.
     const rotated = await this.journal.rotateTo(segment);
     for (const [id, entry] of dirty) {
-      if (entry.doc === null) await fs.rm(this.fileFor(id), { force: true });
-      else await writeEnvelope(this.fileFor(id), { id, doc: entry.doc });
+      if (entry.json === null) await fs.rm(this.fileFor(id), { force: true });
+      else await writeEnvelope(this.fileFor(id), { id, doc: JSON.parse(entry.json) as T });
       const current = this.cache.get(id);
-      if (current && current.version === entry.version) {
-        if (current.doc === null) this.cache.delete(id);
-        else current.dirty = false;
-      }
+      if (current && current.version === entry.version) current.dirty = false;
     }
     await syncDirectory(this.dir);
     for (const name of alreadyRotated) await fs.rm(path.join(this.dir, name), { force: true });
