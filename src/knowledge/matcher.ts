@@ -72,6 +72,8 @@ export class Matcher {
   private readonly index: TopicIndex;
   private readonly classifier: SoftmaxClassifier;
   private readonly noneClass: number;
+  /** Scratch space for per-document scores, reused by every (synchronous) ranking. */
+  private readonly docScores: Float64Array;
 
   constructor(
     knowledge: KnowledgeBase,
@@ -79,6 +81,7 @@ export class Matcher {
   ) {
     this.analyzer = new Analyzer(knowledge.lexicon);
     this.index = buildTopicIndex(knowledge.entries, this.analyzer);
+    this.docScores = new Float64Array(this.index.documents.length);
     this.noneClass = knowledge.entries.length;
     const examples = knowledge.entries.flatMap((entry, label) =>
       [entry.title, ...entry.questions, ...entry.phrases].map((text) => ({ features: this.features(this.analyzer.analyze(text)), label })),
@@ -109,8 +112,8 @@ export class Matcher {
     const entryCount = index.entries.length;
     const bestWords = new Float64Array(entryCount);
     const bestBigrams = new Float64Array(entryCount);
-    bestPerEntry(query.words, index.postingsByWord, index, bestWords);
-    bestPerEntry(query.bigrams, index.postingsByBigram, index, bestBigrams);
+    bestPerEntry(query.words, index.postingsByWord, index, bestWords, this.docScores);
+    bestPerEntry(query.bigrams, index.postingsByBigram, index, bestBigrams, this.docScores);
 
     const w = tuning.similarityWeights;
     // Similarity only matters for entries the classifier considers at all; skip the rest.
@@ -190,8 +193,13 @@ export class Matcher {
   }
 }
 
-function bestPerEntry(query: SparseVector, postings: Map<string, Postings>, index: TopicIndex, best: Float64Array): void {
-  const scores = new Float64Array(index.documents.length);
+function bestPerEntry(
+  query: SparseVector,
+  postings: Map<string, Postings>,
+  index: TopicIndex,
+  best: Float64Array,
+  scores: Float64Array,
+): void {
   const touched: number[] = [];
   for (const [term, weight] of query) {
     const list = postings.get(term);
@@ -206,6 +214,7 @@ function bestPerEntry(query: SparseVector, postings: Map<string, Postings>, inde
   for (const docIndex of touched) {
     const entryIndex = index.documents[docIndex]!.entryIndex;
     if (scores[docIndex]! > best[entryIndex]!) best[entryIndex] = scores[docIndex]!;
+    scores[docIndex] = 0;
   }
 }
 

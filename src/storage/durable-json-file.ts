@@ -9,7 +9,10 @@ import type { Adapter } from 'lowdb';
  * A crash at any point leaves either the old or the new file, never a torn one.
  */
 export class DurableJsonFile<T> implements Adapter<T> {
-  constructor(private readonly filename: string) {}
+  constructor(
+    private readonly filename: string,
+    private readonly options: { syncDirectory?: boolean } = {},
+  ) {}
 
   async read(): Promise<T | null> {
     let text: string;
@@ -23,12 +26,19 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   async write(data: T): Promise<void> {
-    await writeFileDurably(this.filename, JSON.stringify(data));
+    await writeFileDurably(this.filename, JSON.stringify(data), this.options);
   }
 }
 
-/** Atomic, fsynced replacement of a file's contents. */
-export async function writeFileDurably(filename: string, contents: string | Buffer): Promise<void> {
+/**
+ * Atomic, fsynced replacement of a file's contents. `syncDirectory: false` leaves the directory
+ * entry to the caller, who syncs the directory once after writing many files.
+ */
+export async function writeFileDurably(
+  filename: string,
+  contents: string | Buffer,
+  options: { syncDirectory?: boolean } = {},
+): Promise<void> {
   const dir = path.dirname(filename);
   const temp = path.join(dir, `.${path.basename(filename)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(temp, 'w', 0o600);
@@ -44,7 +54,7 @@ export async function writeFileDurably(filename: string, contents: string | Buff
     await fs.rm(temp, { force: true });
     throw error;
   }
-  await syncDirectory(dir);
+  if (options.syncDirectory ?? true) await syncDirectory(dir);
 }
 
 export async function syncDirectory(dir: string): Promise<void> {

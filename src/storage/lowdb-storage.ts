@@ -10,7 +10,10 @@ import type { AppendLog, DocumentStore, Storage } from './types.js';
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export interface LowdbStorageOptions {
-  /** How often dirty documents are checkpointed from the journal into their files. */
+  /**
+   * How often dirty documents are checkpointed from the journal into their files (default 30 s):
+   * a document written many times in between is written to its file once.
+   */
   checkpointIntervalMs?: number;
   /** Journal size that triggers an early checkpoint. */
   checkpointBytes?: number;
@@ -130,7 +133,7 @@ class JournaledDocumentStore<T> implements DocumentStore<T> {
   ) {
     this.journal = new GroupCommitFile(path.join(dir, JOURNAL));
     this.ready = this.recover();
-    this.timer = setInterval(() => void this.checkpoint(), options.checkpointIntervalMs ?? 5000);
+    this.timer = setInterval(() => void this.checkpoint(), options.checkpointIntervalMs ?? 30_000);
     this.timer.unref();
   }
 
@@ -271,8 +274,9 @@ async function readEnvelope<T>(file: string): Promise<Envelope<T> | undefined> {
   return db.data ?? undefined;
 }
 
+/** Writes a document file during a checkpoint; the checkpoint syncs the directory once at the end. */
 async function writeEnvelope<T>(file: string, envelope: Envelope<T>): Promise<void> {
-  const db = new Low<Envelope<T> | null>(new DurableJsonFile(file), envelope);
+  const db = new Low<Envelope<T> | null>(new DurableJsonFile(file, { syncDirectory: false }), envelope);
   await db.write();
 }
 
