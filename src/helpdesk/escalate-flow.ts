@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { pickedNumber, type CommandWords } from '../conversation/commands.js';
 import type { Choice, FlowContext, FlowDefinition, FlowInput, FlowOutcome, FlowSeed, FlowState, Reply } from '../conversation/types.js';
-import { maskUsername } from '../privacy/mask.js';
+import { maskUsername, redactSensitive } from '../privacy/mask.js';
 import { normalizeForMatching } from '../text/normalize.js';
 import { chinaDateTime } from './china-time.js';
 import type { EscalateWords } from './escalate-words.js';
@@ -132,7 +132,8 @@ export function createEscalateFlow(deps: EscalateFlowDeps): FlowDefinition<Escal
     const needed = state.asking === 'description' ? ASKED_DESCRIPTION_MIN : skipped ? AFTER_SKIP_DESCRIPTION_MIN : UNASKED_DESCRIPTION_MIN;
     const isAnswerWord = deps.commands.isYes(rest) || deps.commands.isNo(rest);
     if (meaningful >= needed && !isAnswerWord) {
-      const said = text.trim();
+      // Kept redacted from the start: the summary shown back and the stored state never hold a full number.
+      const said = redactSensitive(text.trim());
       const added = next.description ? `${next.description}\n${said}` : said;
       notes.push(say(ctx, next.description ? 'added-description' : 'got-description'));
       next.description = added;

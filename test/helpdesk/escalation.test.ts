@@ -14,6 +14,25 @@ function fakeWechat(sent: { openid: string; replies: Reply[] }[]): FeatureModule
 }
 
 describe('escalate: 转人工', () => {
+  it('never shows back or stores a full phone or ID number that the user typed into the description', async () => {
+    const { service, handle } = await startHelpdesk();
+    const user = service.user('web-user-privacy');
+    await user.says('转人工');
+    const described = await user.says('我的用户名是13912345678，身份证110105200101011235，找回密码一直提示验证码错误');
+    expect(described.text).not.toMatch(/13912345678|110105200101011235/);
+    const summary = await user.says('没有截图');
+    expect(summary.text).toContain('请确认工单内容');
+    expect(summary.text).toContain('139****5678');
+    const created = await user.says('1');
+    for (const text of [described.text, summary.text, created.text]) expect(text).not.toMatch(/13912345678|110105200101011235/);
+    const ticketId = /T\d{12}/.exec(created.text)?.[0];
+    expect(ticketId).toBeDefined();
+    const ticket = (await handle.tickets.get(ticketId!))!;
+    expect(ticket.description).toContain('139****5678');
+    expect(ticket.description).toContain('110***********1235');
+    expect(JSON.stringify(ticket.transcript)).not.toMatch(/13912345678|110105200101011235/);
+  });
+
   it('collects username, screenshot and description, confirms, and opens a ticket due in three working days', async () => {
     const { service, handle } = await startHelpdesk();
     const user = service.user('web-user-1');
