@@ -1,19 +1,14 @@
-import path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { createArgon2Hasher, createEmbeddedAccountCore, createEmbeddedOutbox, seedAccountCore, type EmbeddedAccountCore } from '../../src/account-core/index.js';
-import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
-import { projectRoot } from '../../src/config.js';
+import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
 import { guidedFlowsModule } from '../../src/conversation/flows/module.js';
 import { argon2Hasher } from '../../src/helpdesk/agents.js';
 import { helpdeskModule, type HelpdeskHandle, type HelpdeskModule, type HelpdeskModuleOptions } from '../../src/helpdesk/module.js';
-import { createTextRenderer } from '../../src/render/renderer.js';
 import type { FeatureModule } from '../../src/service.js';
-import { createMemoryStorage } from '../../src/storage/memory-storage.js';
 import { TestClock } from '../helpers/clock.js';
+import { createDemoCore } from '../helpers/demo-core.js';
 import { startTestService, type TestService } from '../helpers/test-service.js';
 
 export const ADMIN = { username: 'admin', password: 'Admin-pass-2026' };
-const DEMO_SEED = path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json');
 
 export interface HelpdeskHarness {
   service: TestService;
@@ -24,21 +19,6 @@ export interface HelpdeskHarness {
   baseUrl: string;
 }
 
-/** The demo account core on its own memory storage, on the test clock, with cheap (still argon2id) hashing. */
-export async function createDemoCore(clock: TestClock): Promise<EmbeddedAccountCore> {
-  const storage = createMemoryStorage();
-  const core = createEmbeddedAccountCore({
-    storage,
-    render: createTextRenderer(path.join(projectRoot, 'templates')),
-    calendar: new WorkingDayCalendar(),
-    outbox: createEmbeddedOutbox(storage, clock.now),
-    publicUrl: 'http://localhost:3000',
-    clock: clock.now,
-    passwordHasher: createArgon2Hasher({ memoryCost: 1024, timeCost: 1 }),
-  });
-  await seedAccountCore(core, DEMO_SEED, clock.now());
-  return core;
-}
 
 /**
  * The whole service with the guided flows and the help desk, an admin from ADMIN_USER, the demo
