@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     send = (text, image) => remoteTurn(url, userId, text, image);
     console.log(render('terminal/welcome', { remote: true, url }));
   } else {
-    const service = await createService({ config, logger: pino({ level: 'warn' }), listeners: false });
+    const service = await createService({ config, logger: pino({ level: 'error' }), listeners: false });
     send = (text, image) => service.assistant.handle({ channel: 'terminal', userId, text, image });
     close = () => service.close();
     console.log(render('terminal/welcome', { remote: false, dataDir: config.dataDir }));

@@ -120,6 +120,11 @@ class Turn {
     if (this.state.flows.length > 0) return this.continueFlow(command);
     if (command === 'human') return this.startHuman();
     if (command === 'cancel' || command === 'back') return this.say(this.deps.render('chat/nothing-to-cancel'));
+    return this.handleOutsideFlow();
+  }
+
+  /** A message with no flow to take it: an image, nothing, or a question. */
+  private async handleOutsideFlow(): Promise<void> {
     if (!this.text && this.message.image) return this.unexpectedImage();
     if (!this.text) return this.say(this.deps.render('chat/empty'));
     return this.answerQuestion();
@@ -290,6 +295,7 @@ class Turn {
     if (outcome.status === 'invalid') return this.handleInvalid(top, definition, outcome);
     this.state.invalidStreak = 0;
     await this.apply(outcome);
+    if (outcome.status === 'release' && this.state.flows.length === 0) await this.handleOutsideFlow();
   }
 
   /** Input the flow could not use: maybe a question to answer in passing, else count the miss. */
@@ -342,9 +348,10 @@ class Turn {
         return this.apply(await child.start(this.context(), outcome.seed ?? {}));
       }
       case 'complete':
+      case 'release':
       case 'cancelled': {
         const finished = this.state.flows.pop();
-        const ticketId = outcome.status === 'complete' ? outcome.result?.ticketId : undefined;
+        const ticketId = outcome.status === 'cancelled' ? undefined : outcome.result?.ticketId;
         if (finished?.flow === 'escalate' && typeof ticketId === 'string') {
           // The conversation now belongs to a human agent until the ticket is closed.
           this.state.flows = [];
@@ -352,7 +359,7 @@ class Turn {
           return;
         }
         if (finished && this.state.flows.length > 0) {
-          return this.resumeParent(finished.flow, outcome.status === 'complete' ? (outcome.result ?? {}) : null);
+          return this.resumeParent(finished.flow, outcome.status === 'cancelled' ? null : (outcome.result ?? {}));
         }
         return;
       }

@@ -116,6 +116,11 @@ export type FlowOutcome<S extends FlowState = FlowState> =
   | { status: 'delegate'; state: S; replies: Reply[]; child: FlowName; seed?: FlowSeed }
   /** Done; `result` goes to the parent flow, if any. */
   | { status: 'complete'; replies: Reply[]; result?: Record<string, unknown> }
+  /**
+   * Done, and the message is not for this flow (e.g. a new question after a closing offer):
+   * the flow ends as complete and the engine handles the message as if no flow were active.
+   */
+  | { status: 'release'; replies: Reply[]; result?: Record<string, unknown> }
   /** The flow gave up or the user left it. */
   | { status: 'cancelled'; replies: Reply[] };
 

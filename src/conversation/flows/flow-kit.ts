@@ -44,6 +44,11 @@ export function complete<S extends FlowState>(replies: Reply[], result?: Record<
   return result ? { status: 'complete', replies, result } : { status: 'complete', replies };
 }
 
+/** Ends the flow and hands the current message back to the engine as a fresh question. */
+export function release<S extends FlowState>(result?: Record<string, unknown>): FlowOutcome<S> {
+  return result ? { status: 'release', replies: [], result } : { status: 'release', replies: [] };
+}
+
 export function delegate<S extends FlowState>(state: S, replies: Reply[], child: FlowName, seed: FlowSeed = {}): FlowOutcome<S> {
   return { status: 'delegate', state, replies, child, seed };
 }

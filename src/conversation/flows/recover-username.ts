@@ -1,7 +1,7 @@
 import { maskIdNumber, maskUsername } from '../../privacy/mask.js';
 import type { Entities } from '../../text/entities.js';
 import type { FlowContext, FlowDefinition, FlowInput, FlowOutcome, FlowSeed, FlowState } from '../types.js';
-import { complete, delegate, invalid, knownStep, line, paragraph, pickOption, toChoices, waiting, type FlowDeps, type Option } from './flow-kit.js';
+import { complete, delegate, invalid, release, knownStep, line, paragraph, pickOption, toChoices, waiting, type FlowDeps, type Option } from './flow-kit.js';
 import { readIdNumber, readName } from './identity-input.js';
 import { idProblemLine, coreTroubleLine } from './shared-lines.js';
 
@@ -152,7 +152,8 @@ export function createRecoverUsernameFlow(deps: FlowDeps): FlowDefinition<Recove
             return delegate({ flow: 'recover-username', mode, step: 'recovering-password' }, [], 'recover-password', { username: state.username });
           }
           if (picked === 'done') return complete([line(ctx, `${T}/finished`)], { username: state.username });
-          return invalid(state, [line(ctx, `${T}/choose`)], nextSteps(ctx));
+          // The username was found; anything else is a new question, not a wrong answer.
+          return release({ username: state.username });
         }
         case 'recovering-password':
           return waiting(state, []);

@@ -161,14 +161,24 @@ describe('recover-username', () => {
     expect(found.text).toContain('139****5678');
   });
 
-  it('shows the numbered options again after an interruption at a choice', async () => {
+  it('treats a new question after the username was found as a new question, and the flow ends', async () => {
     const { service } = await startWithDemoCore();
     const user = service.user();
     await user.says('忘记用户名了');
-    await user.says(`${LI_MING.id} 李明`);
-    const interrupted = await user.says('学信网客服电话多少');
-    expect(interrupted.text).toContain('刚才查到的用户名是：139****5678');
-    expect(interrupted.choices).toEqual(['接着找回密码', '不用了，谢谢']);
+    const found = await user.says(`${LI_MING.id} 李明`);
+    expect(found.choices).toEqual(['接着找回密码', '不用了，谢谢']);
+    const asked = await user.says('学信网客服电话多少');
+    expect(asked.topic).toBe('support.contact');
+    expect(asked.text).toContain('010-67410388');
+    expect(asked.text).not.toContain('请回复序号');
+    expect(asked.flow).toBeNull();
+
+    const other = service.user('u-oos');
+    await other.says('忘记用户名了');
+    await other.says(`${LI_MING.id} 李明`);
+    const offTopic = await other.says('今天天气怎么样');
+    expect(offTopic.flow).toBeNull();
+    expect(offTopic.text).toContain('不在我能回答的范围');
   });
 
   it('offers a human after three inputs it cannot use', async () => {
