@@ -91,7 +91,7 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
       assignee,
       query: typeof req.query.q === 'string' ? req.query.q : undefined,
     });
-    res.json({ tickets: rows.map(queueRowJson) });
+    res.json(rows.map(queueRowJson));
   });
 
   router.get('/tickets/:id', async (req, res) => {

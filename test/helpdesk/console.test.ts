@@ -148,7 +148,7 @@ describe('console access control', () => {
     await user.says('页面打不开，提示系统繁忙');
     await user.says('1');
     const admin = await AgentClient.login(baseUrl, ADMIN.username, ADMIN.password);
-    const [row] = (await admin.json('/api/agent/tickets?status=open')).tickets;
+    const [row] = (await admin.json('/api/agent/tickets?status=open'));
     const ticket = await admin.json(`/api/agent/tickets/${row.id}`);
     expect(ticket).toMatchObject({ id: row.id, status: 'open', channel: 'web', username: '13912345678' });
     expect(ticket.screenshots).toHaveLength(1);

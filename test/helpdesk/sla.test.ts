@@ -76,7 +76,7 @@ describe('SLA in the queue', () => {
     expect(ticket.calendarFlag).toBe('calendar-not-covered');
     expect(ticket.sla).toMatchObject({ state: 'not-covered', calendarNotCovered: { year: 2027, lastCoveredYear: 2026 } });
     const list = await admin.json('/api/agent/tickets?status=open');
-    expect(list.tickets[0]).toMatchObject({ id, calendarFlag: 'calendar-not-covered' });
+    expect(list[0]).toMatchObject({ id, calendarFlag: 'calendar-not-covered' });
     const page = await admin.pageHtml(`/console/tickets/${id}`);
     expect(page).toContain('节假日日历数据未覆盖 2027 年');
     const queue = await admin.pageHtml('/console/tickets');
@@ -95,7 +95,7 @@ describe('SLA in the queue', () => {
     // Wed 25 Nov 17:00: the first (Fri 16:00 + 3 = Wed 25 16:00) is past due; the third is due Thu 08:00.
     clock.set('2026-11-25T17:00:00+08:00');
     const admin = await AgentClient.login(baseUrl, ADMIN.username, ADMIN.password);
-    const list = (await admin.json('/api/agent/tickets?status=open')).tickets as { id: string; sla: { state: string; workingDaysLeft: number } }[];
+    const list = (await admin.json('/api/agent/tickets?status=open')) as { id: string; sla: { state: string; workingDaysLeft: number } }[];
     expect(list.map((row) => row.id)).toEqual([first, third, second]);
     expect(list[0]!.sla.state).toBe('breached');
     expect(list[1]!.sla.state).toBe('warning');
@@ -115,7 +115,7 @@ describe('SLA in the queue', () => {
     const answered = await later.json(`/api/agent/tickets/${third}`);
     expect(answered.sla.state).toBe('met');
     expect(answered.sla.respondedAt).toBe(new Date('2026-11-25T17:00:00+08:00').toISOString());
-    const breachedFilter = (await later.json('/api/agent/tickets?status=open&sla=breached')).tickets as { id: string }[];
+    const breachedFilter = (await later.json('/api/agent/tickets?status=open&sla=breached')) as { id: string }[];
     expect(breachedFilter.map((row) => row.id).sort()).toEqual([first, second].sort());
   });
 });
