@@ -16,6 +16,13 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  // A stray rejection is logged and the service keeps serving; an uncaught exception leaves the
+  // process in an unknown state, so it exits (every acknowledged write is already on disk).
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
 }
 
 main().catch((error: unknown) => {
