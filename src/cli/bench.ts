@@ -12,8 +12,8 @@ import { Matcher } from '../knowledge/matcher.js';
  * concurrent load against a bare express route measured in the same run. Figures are
  * reported with ratios against their baselines, since absolute numbers depend on the machine.
  */
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SECONDS = numberOption('--seconds', 10);
+const CONNECTIONS = numberOption('--connections', 32);
 const USERS = 2000;
 
 async function main(): Promise<void> {
@@ -123,6 +123,13 @@ function printLoad(label: string, result: autocannon.Result): void {
   console.log(
     `${label}: ${result.requests.average.toFixed(0)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
   );
+}
+
+/** `npm run bench -- --seconds 5 --connections 16` */
+function numberOption(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  const value = at >= 0 ? Number(process.argv[at + 1]) : NaN;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 function percentile(sorted: number[], p: number): number {
