@@ -162,12 +162,17 @@ export function createRecoverPasswordFlow(deps: FlowDeps): FlowDefinition<Recove
     return show(ctx, fallback, [coreTroubleLine(ctx)]);
   }
 
+  /** The method choice again, for a user who wants another way. */
+  function backToMethods(state: { username: string; methods: RecoveryMethod[] }): RecoverPasswordState {
+    return { flow: 'recover-password', step: 'choose-method', username: state.username, methods: state.methods };
+  }
+
   async function enterCode(
     ctx: FlowContext,
     state: Extract<RecoverPasswordState, { step: 'enter-code' }>,
     input: MessageInput,
   ): Promise<FlowOutcome<RecoverPasswordState>> {
-    const chooseMethod: RecoverPasswordState = { flow: 'recover-password', step: 'choose-method', username: state.username, methods: state.methods };
+    const chooseMethod = backToMethods(state);
     const picked = pickOption(input, codeOptions(ctx), words);
     if (picked === 'switch-method') return show(ctx, chooseMethod);
     if (picked === 'resend' || words.asksResend(input.normalized)) return sendSms(ctx, state, true, state);
@@ -188,7 +193,7 @@ export function createRecoverPasswordFlow(deps: FlowDeps): FlowDefinition<Recove
     state: Extract<RecoverPasswordState, { step: 'answer-question' }>,
     input: MessageInput,
   ): Promise<FlowOutcome<RecoverPasswordState>> {
-    const chooseMethod: RecoverPasswordState = { flow: 'recover-password', step: 'choose-method', username: state.username, methods: state.methods };
+    const chooseMethod = backToMethods(state);
     const answer = input.text.trim();
     if (words.saysDontKnow(input.normalized)) return show(ctx, chooseMethod, [line(ctx, `${T}/answer-unknown`)]);
     if (answer === '' || answer.length > MAX_ANSWER_LENGTH || /[?？]/.test(answer)) {
