@@ -70,8 +70,18 @@ export class WorkingDayCalendar {
   }
 }
 
-/** Years for which the package lists holidays: a year without any listed holiday is not covered. */
+let detectedCoverage: CalendarCoverage | undefined;
+
+/**
+ * Years for which the package lists holidays: a year without any listed holiday is not covered.
+ * A fixed property of the installed data, so it is worked out once per process.
+ */
 function detectCoverage(): CalendarCoverage {
+  detectedCoverage ??= scanCoverage();
+  return detectedCoverage;
+}
+
+function scanCoverage(): CalendarCoverage {
   const lib = chineseDays as unknown as { getHolidaysInRange?: (start: string, end: string, includeWeekends?: boolean) => string[] };
   const years: number[] = [];
   for (let year = 2004; year <= 2100; year += 1) {
