@@ -406,12 +406,13 @@ class Turn {
       delete this.state.handoff;
       return false;
     }
-    const { open } = await helpdesk.appendUserMessage(handoff.ticketId, { text: this.message.text, image: this.message.image });
+    const { open, imageRejected } = await helpdesk.appendUserMessage(handoff.ticketId, { text: this.message.text, image: this.message.image });
     if (!open) {
       delete this.state.handoff;
       return false;
     }
-    this.say(this.deps.render('chat/handoff-ack', { ticketId: handoff.ticketId }));
+    if (imageRejected) this.say(this.deps.render('chat/handoff-image-rejected', { problem: imageRejected }));
+    if (this.text || !imageRejected) this.say(this.deps.render('chat/handoff-ack', { ticketId: handoff.ticketId }));
     return true;
   }
 

@@ -171,8 +171,14 @@ export interface FlowDefinition<S extends FlowState = FlowState> {
 /** The engine's view of the human help desk (tickets). */
 export interface HelpdeskPort {
   createTicket(input: NewTicket): Promise<{ ticketId: string; dueAt: string | null }>;
-  /** Adds a user's message to an open ticket; `open: false` when the ticket was closed meanwhile. */
-  appendUserMessage(ticketId: string, message: { text?: string; image?: InboundImage }): Promise<{ open: boolean }>;
+  /**
+   * Adds a user's message to an open ticket; `open: false` when the ticket was closed meanwhile.
+   * `imageRejected` says why an attached image was not kept (the text, if any, still was).
+   */
+  appendUserMessage(
+    ticketId: string,
+    message: { text?: string; image?: InboundImage },
+  ): Promise<{ open: boolean; imageRejected?: 'type' | 'too-large' | 'empty' | 'limit' }>;
   isTicketOpen(ticketId: string): Promise<boolean>;
 }
 

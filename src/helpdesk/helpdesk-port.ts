@@ -1,5 +1,6 @@
 import type { HelpdeskPort, HistoryEntry } from '../conversation/types.js';
 import type { TicketEntry } from './ticket-types.js';
+import { MAX_SCREENSHOTS_PER_TICKET, checkScreenshot } from './screenshots.js';
 import type { TicketService } from './tickets.js';
 
 /** The engine's view of the help desk (`HelpdeskPort`), backed by the ticket service. */
@@ -19,11 +20,22 @@ export function createHelpdeskPort(tickets: TicketService): HelpdeskPort {
       return { ticketId: ticket.id, dueAt: ticket.sla.dueAt };
     },
     async appendUserMessage(ticketId, message) {
+      const check = message.image ? await checkScreenshot(message.image.data) : undefined;
+      const before = message.image && check?.ok ? await tickets.get(ticketId) : undefined;
+      const full = before !== undefined && before.screenshots.length >= MAX_SCREENSHOTS_PER_TICKET;
+      const keepImage = message.image && check?.ok && !full;
+      if (!message.text?.trim() && !keepImage) {
+        // Nothing to add: tell the user why instead of acknowledging a message that was dropped.
+        const open = await tickets.isOpen(ticketId);
+        return { open, imageRejected: check && !check.ok ? check.problem : 'limit' };
+      }
       const appended = await tickets.appendUserMessage(ticketId, {
         text: message.text,
-        images: message.image ? [message.image] : [],
+        images: keepImage ? [message.image!] : [],
       });
-      return { open: appended.ok };
+      if (!appended.ok) return { open: false };
+      if (message.image && !keepImage) return { open: true, imageRejected: check && !check.ok ? check.problem : 'limit' };
+      return { open: true };
     },
     isTicketOpen: (ticketId) => tickets.isOpen(ticketId),
   };

@@ -86,6 +86,15 @@ describe('escalate: 转人工', () => {
     expect(later.text).toBe('已把你的消息补充到工单 T202611230001，人工客服会在工单里回复你，请耐心等待。');
     const updated = (await handle.tickets.get('T202611230001'))!;
     expect(updated.transcript.at(-1)).toMatchObject({ from: 'user', text: '我又试了一次还是不行' });
+
+    // A file that is not an image gets a clear message, not an acknowledgement of something dropped.
+    const notAnImage = await user.sendsImage(pdfPretendingToBeImage());
+    expect(notAnImage.text).toContain('这张图片无法识别，没有加到工单里');
+    expect(notAnImage.text).not.toContain('补充到工单');
+    const another = await user.sendsImage(pngImage('又一张.png'));
+    expect(another.text).toContain('已把你的消息补充到工单 T202611230001');
+    const afterImages = (await handle.tickets.get('T202611230001'))!;
+    expect(afterImages.screenshots.map((shot) => shot.name)).toEqual(['登录页.png', '又一张.png']);
   });
 
   it('takes items in any order, skips what was given, allows no screenshot, and lets the user change the description', async () => {
