@@ -196,8 +196,9 @@ class Turn {
   /** A message that is only an ID number, phone or e-mail: ask what the user wants to do with it. */
   private offerForEntities(analyzed: AnalyzedText): boolean {
     const { idNumbers, phones, emails, codes } = analyzed.entities;
+    const seed: FlowSeed = { entities: analyzed.entities, text: '' };
     const flowChoice = (flow: FlowName): OfferedChoice[] =>
-      this.deps.flows.has(flow) ? [{ label: this.deps.render('chat/choice-start-flow', { flow }), action: { kind: 'flow', flow } }] : [];
+      this.deps.flows.has(flow) ? [{ label: this.deps.render('chat/choice-start-flow', { flow }), action: { kind: 'flow', flow, seed } }] : [];
     const human: OfferedChoice = { label: this.deps.render('chat/choice-human'), action: { kind: 'human' } };
     if (idNumbers.length > 0) {
       this.say(this.deps.render('chat/entity-only', { kind: 'id', masked: maskIdNumber(idNumbers[0]!.value) }));
@@ -245,7 +246,7 @@ class Turn {
       }
       case 'flow':
         this.state.flows = [];
-        return this.startFlow(action.flow, { text: '' });
+        return this.startFlow(action.flow, action.seed ?? { text: '' });
       case 'human':
         return this.startHuman();
       case 'continue': {

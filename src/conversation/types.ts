@@ -47,7 +47,8 @@ export interface TurnResult {
 /** What the engine does when the user picks an offered option. */
 export type ChoiceAction =
   | { kind: 'topic'; topicId: string }
-  | { kind: 'flow'; flow: FlowName }
+  /** `seed`: what the user already said (e.g. the number they pasted), handed to the flow. */
+  | { kind: 'flow'; flow: FlowName; seed?: FlowSeed }
   | { kind: 'human' }
   | { kind: 'continue' };
 

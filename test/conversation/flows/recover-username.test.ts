@@ -220,4 +220,18 @@ describe('recover-username', () => {
     expect(found.flow).toBe('recover-username');
     expect(found.text).toContain('139****5678');
   });
+
+  it('uses the ID number a user pasted on its own once they pick what to do with it', async () => {
+    const { service } = await startWithDemoCore();
+    const user = service.user('u-pasted');
+    const pasted = await user.says(LI_MING.id);
+    expect(pasted.text).toContain('110***********1235');
+    expect(pasted.text).not.toContain(LI_MING.id);
+    expect(pasted.choices[0]).toContain('找回用户名');
+    const picked = await user.says('1');
+    expect(picked.flow).toBe('recover-username');
+    expect(picked.text).not.toContain('请发送你的证件号码');
+    const found = await user.says('李明');
+    expect(found.text).toContain('139****5678');
+  });
 });
