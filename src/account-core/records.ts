@@ -1,6 +1,5 @@
-import type { IdType } from '../domain/id-number.js';
 import type { DocumentStore, Storage } from '../storage/types.js';
-import type { AccountState, CodePurpose, ReviewState } from './types.js';
+import type { AccountView, CodePurpose, ReviewState } from './types.js';
 
 /**
  * What the embedded core stores. Hot state is small and split: one document per account, small
@@ -8,25 +7,16 @@ import type { AccountState, CodePurpose, ReviewState } from './types.js';
  * put the thing pointed at before the pointer, and readers tolerate a pointer to nothing.
  */
 
-/** One account, keyed by username. */
-export interface AccountRecord {
-  username: string;
+/**
+ * One account, keyed by username: the public view plus what must never leave the core (hashes,
+ * internal timestamps). `toAccountView` projects it back field by field.
+ */
+export interface AccountRecord extends AccountView {
   passwordHash: string;
-  name: string;
-  idType: IdType;
-  idNumber: string;
-  phone: string | null;
-  email: string | null;
-  emailActivated: boolean;
-  realNameBound: boolean;
   securityQuestions: { question: string; answerHash: string }[];
-  state: AccountState;
-  createdAt: string;
   /** Reset tokens issued before this instant are void. */
   passwordChangedAt?: string;
   cancelledAt?: string;
-  cancelledReason?: string;
-  source?: string;
   /** Present when the account was created with 我要重新注册. */
   duplicate?: DuplicateRecord;
 }

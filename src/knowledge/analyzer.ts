@@ -91,11 +91,6 @@ export class Analyzer {
     );
   }
 
-  /** Domain vocabulary (for reporting and tests). */
-  get vocabularySize(): number {
-    return this.vocabulary.size;
-  }
-
   /**
    * Prepares a message for matching. The quick pass corrects homophone typos through pinyin;
    * `thorough` also looks for one-character slips with fuse.js, which costs more and is worth
@@ -141,14 +136,6 @@ export class Analyzer {
       at += piece.length;
     }
     return pieces.some(familiar) ? pieces : [token];
-  }
-
-  isStopword(word: string): boolean {
-    return this.stopwords.has(word);
-  }
-
-  isKnown(word: string): boolean {
-    return this.vocabulary.has(word);
   }
 
   private applyVariants(text: string): string {

@@ -48,8 +48,3 @@ export function extractEntities(message: string): Extraction {
   });
   return { rest, entities };
 }
-
-/** True when nothing was found. */
-export function hasEntities(entities: Entities): boolean {
-  return entities.idNumbers.length + entities.phones.length + entities.emails.length + entities.codes.length > 0;
-}
