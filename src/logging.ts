@@ -11,7 +11,20 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       level,
       redact: {
-        paths: ['password', '*.password', 'newPassword', '*.newPassword', 'code', '*.code', 'token', '*.token', 'req.headers.cookie', 'req.headers.authorization', 'answers', '*.answers'],
+        paths: [
+          'password',
+          '*.password',
+          'newPassword',
+          '*.newPassword',
+          'code',
+          '*.code',
+          'token',
+          '*.token',
+          'req.headers.cookie',
+          'req.headers.authorization',
+          'answers',
+          '*.answers',
+        ],
         censor: '[redacted]',
       },
       formatters: { log: (object) => scrub(object) as Record<string, unknown> },
@@ -28,7 +41,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactSensitive(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { type: value.name, message: redactSensitive(value.message), stack: value.stack && redactSensitive(value.stack) };
+  if (value instanceof Error)
+    return { type: value.name, message: redactSensitive(value.message), stack: value.stack && redactSensitive(value.stack) };
   if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = scrub(item, depth + 1);

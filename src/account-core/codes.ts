@@ -46,7 +46,10 @@ export async function sendCode(ctx: CoreContext, account: AccountRecord, purpose
     purpose,
     // Every unexpired code stays usable (the seeds: a code already received is valid for 24 h);
     // expired ones are kept a while longer so the user hears "expired", not "wrong".
-    codes: [...(current?.codes ?? []).filter((c) => Date.parse(c.expiresAt) > stale), { salt, hash: hashCode(code, salt), createdAt: now.toISOString(), expiresAt }].slice(-12),
+    codes: [
+      ...(current?.codes ?? []).filter((c) => Date.parse(c.expiresAt) > stale),
+      { salt, hash: hashCode(code, salt), createdAt: now.toISOString(), expiresAt },
+    ].slice(-12),
     spent: (current?.spent ?? []).filter((c) => Date.parse(c.expiresAt) > now.getTime()),
     wrongAttempts: 0,
   }));
@@ -109,7 +112,12 @@ export async function consumeCode(ctx: CoreContext, purpose: CodePurpose, userna
 }
 
 /** Issues a single-use token; only its hash is stored. */
-export async function issueToken(ctx: CoreContext, kind: TokenRecord['kind'], username: string, validityMs: number): Promise<{ token: string; expiresAt: string }> {
+export async function issueToken(
+  ctx: CoreContext,
+  kind: TokenRecord['kind'],
+  username: string,
+  validityMs: number,
+): Promise<{ token: string; expiresAt: string }> {
   const now = ctx.now();
   const token = newToken(ctx.random);
   const expiresAt = new Date(now.getTime() + validityMs).toISOString();

@@ -102,7 +102,8 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     const now = ctx.now().toISOString();
     const resolved = await stores.accounts.update(username, (account) => {
       if (!account || account.state === 'cancelled') return account;
-      const duplicate = account.duplicate && !account.duplicate.resolvedAt ? { ...account.duplicate, resolvedAt: now, resolvedBy: by.kind } : account.duplicate;
+      const duplicate =
+        account.duplicate && !account.duplicate.resolvedAt ? { ...account.duplicate, resolvedAt: now, resolvedBy: by.kind } : account.duplicate;
       return { ...account, state: 'active', ...(duplicate ? { duplicate } : {}) };
     });
     if (!resolved || resolved.state === 'cancelled') return;
@@ -134,7 +135,15 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       const latest = account.duplicate?.latestReviewId ? await stores.reviews.get(account.duplicate.latestReviewId) : undefined;
       let state: DuplicateStatus['state'] = 'none';
       if (account.duplicate?.resolvedAt) state = 'resolved';
-      else if (account.duplicate) state = latest?.state === 'pending' ? 'pending' : latest?.state === 'rejected' ? 'rejected' : latest?.state === 'approved' ? 'resolved' : 'unresolved';
+      else if (account.duplicate)
+        state =
+          latest?.state === 'pending'
+            ? 'pending'
+            : latest?.state === 'rejected'
+              ? 'rejected'
+              : latest?.state === 'approved'
+                ? 'resolved'
+                : 'unresolved';
       const leftTotal = Math.max(0, CORE_LIMITS.uploadsTotal - counts.total);
       return ok({
         state,
@@ -192,7 +201,8 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     },
 
     async requestClassmateAssist(input) {
-      if (typeof input.classmateName !== 'string' || normalizeName(input.classmateName) === '') return fail('invalid_input', { field: 'classmateName' });
+      if (typeof input.classmateName !== 'string' || normalizeName(input.classmateName) === '')
+        return fail('invalid_input', { field: 'classmateName' });
       const classmatePhone = String(input.classmatePhone ?? '').replace(/[\s-]/g, '');
       const ownPhone = String(input.ownPhone ?? '').replace(/[\s-]/g, '');
       if (!PHONE.test(classmatePhone)) return fail('invalid_input', { field: 'classmatePhone' });
@@ -267,7 +277,8 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     },
 
     async listReviews(input) {
-      if (input.status !== undefined && !['pending', 'rejected', 'approved'].includes(input.status)) return fail('invalid_input', { field: 'status' });
+      if (input.status !== undefined && !['pending', 'rejected', 'approved'].includes(input.status))
+        return fail('invalid_input', { field: 'status' });
       let reviews: ReviewRecord[];
       if (input.status === 'pending') {
         const queue = await stores.reviewQueue.get(QUEUE);

@@ -74,7 +74,10 @@ const ROUTES: RouteSpec[] = [
       idNumber: text(64),
       phone: text(32).nullish(),
       email: text(200).nullish(),
-      securityQuestions: z.array(z.object({ question: text(100), answer: text(100) })).max(3).optional(),
+      securityQuestions: z
+        .array(z.object({ question: text(100), answer: text(100) }))
+        .max(3)
+        .optional(),
       reRegister: z.boolean().optional(),
     }),
     call: (core, input: Parameters<AccountCore['register']>[0]) => core.register(input),

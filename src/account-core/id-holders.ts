@@ -26,7 +26,11 @@ export function idStatusOf(record: IdRecord | undefined, live: AccountRecord[]):
 }
 
 /** Validates and compacts an ID number, or explains exactly what is wrong with it. */
-export function parseIdNumber(ctx: CoreContext, raw: unknown, idType: unknown): { ok: true; value: string; idType: IdType; format: '18' | '15' | 'other' } | Failure {
+export function parseIdNumber(
+  ctx: CoreContext,
+  raw: unknown,
+  idType: unknown,
+): { ok: true; value: string; idType: IdType; format: '18' | '15' | 'other' } | Failure {
   const type: IdType = idType === 'other' ? 'other' : 'resident-id';
   if (idType !== undefined && idType !== 'resident-id' && idType !== 'other') return failWith(ctx.render, 'invalid_input', { field: 'idType' });
   if (typeof raw !== 'string') return failWith(ctx.render, 'invalid_id_number', { problem: 'empty' });

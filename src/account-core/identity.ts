@@ -156,7 +156,9 @@ async function register(ctx: CoreContext, input: Parameters<AccountCore['registe
   if (
     !Array.isArray(questions) ||
     questions.length > 3 ||
-    questions.some((q) => typeof q?.question !== 'string' || typeof q.answer !== 'string' || q.question.trim() === '' || normalizeAnswer(q.answer) === '')
+    questions.some(
+      (q) => typeof q?.question !== 'string' || typeof q.answer !== 'string' || q.question.trim() === '' || normalizeAnswer(q.answer) === '',
+    )
   ) {
     return fail('invalid_input', { field: 'securityQuestions' });
   }

@@ -24,7 +24,10 @@ const REGISTER_COOKIE = 'core_register_form';
 export function createAccountCorePagesRouter(core: AccountCore & ResetPages, options: AccountCorePagesOptions): express.Router {
   const router = express.Router();
   const page = (res: Response, status: number, name: string, context: object) => {
-    res.status(status).type('html').send(options.pages.render(`core/pages/${name}.njk`, context));
+    res
+      .status(status)
+      .type('html')
+      .send(options.pages.render(`core/pages/${name}.njk`, context));
   };
 
   router.use((_req, res, next) => {
@@ -66,7 +69,10 @@ export function createAccountCorePagesRouter(core: AccountCore & ResetPages, opt
   router.get('/activate/:token', async (req, res) => {
     const result = await core.activateEmail({ token: req.params.token! });
     if (!result.ok) return page(res, 410, 'activate', { state: 'invalid', message: result.error.message });
-    return page(res, 200, 'activate', { state: result.value.alreadyActivated ? 'already' : 'activated', maskedUsername: maskUsername(result.value.username) });
+    return page(res, 200, 'activate', {
+      state: result.value.alreadyActivated ? 'already' : 'activated',
+      maskedUsername: maskUsername(result.value.username),
+    });
   });
 
   if (options.registration !== false) {
@@ -77,7 +83,9 @@ export function createAccountCorePagesRouter(core: AccountCore & ResetPages, opt
 
     router.post('/register', async (req, res) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const values = Object.fromEntries(Object.entries(body).filter(([key, value]) => typeof value === 'string' && !['password', 'confirm', 'answer'].includes(key))) as Record<string, string>;
+      const values = Object.fromEntries(
+        Object.entries(body).filter(([key, value]) => typeof value === 'string' && !['password', 'confirm', 'answer'].includes(key)),
+      ) as Record<string, string>;
       const formToken = issueFormToken(req, res);
       if (!formTokenMatches(req, body.formToken)) return page(res, 403, 'register', { state: 'form', formToken, values, expired: true });
       const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
@@ -96,7 +104,13 @@ export function createAccountCorePagesRouter(core: AccountCore & ResetPages, opt
       };
       const result = await core.register(input);
       if (!result.ok) {
-        return page(res, 400, 'register', { state: 'form', formToken, values, message: result.error.message, offerReRegister: result.error.code === 'id_taken' });
+        return page(res, 400, 'register', {
+          state: 'form',
+          formToken,
+          values,
+          message: result.error.message,
+          offerReRegister: result.error.code === 'id_taken',
+        });
       }
       return page(res, 201, 'register', {
         state: 'done',

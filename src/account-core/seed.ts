@@ -96,7 +96,9 @@ export async function importAccountSeed(ctx: CoreContext, seed: AccountSeed): Pr
       [ctx.stores.emails, account.email],
     ] as const) {
       if (key === null) continue;
-      await store.update(key, async (current) => (current && isLive(await ctx.stores.accounts.get(current.username)) ? current : { username: account.username }));
+      await store.update(key, async (current) =>
+        current && isLive(await ctx.stores.accounts.get(current.username)) ? current : { username: account.username },
+      );
     }
     await ctx.stores.idRecords.update(account.idNumber, (record) => ({
       ...record,

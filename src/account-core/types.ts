@@ -40,7 +40,12 @@ export interface AccountCore {
   /** Hand-held ID photos, front and back; creates a review item due in 3 working days. */
   submitPhotoReview(input: { username: string; front: ImageUpload; back: ImageUpload }): Promise<CoreResult<ReviewSummary>>;
   /** Asks a classmate (existing, phone-bound account with matching name) to vouch. Max 5 per day. */
-  requestClassmateAssist(input: { username: string; classmateName: string; classmatePhone: string; ownPhone: string }): Promise<CoreResult<AssistRequest>>;
+  requestClassmateAssist(input: {
+    username: string;
+    classmateName: string;
+    classmatePhone: string;
+    ownPhone: string;
+  }): Promise<CoreResult<AssistRequest>>;
   /** A user's inbox of assistance requests addressed to them. */
   listInbox(input: { username: string }): Promise<CoreResult<{ requests: AssistRequest[] }>>;
   /** The classmate accepts or declines; acceptance resolves the requester's conflict. */
@@ -148,10 +153,7 @@ export interface RegistrationInput {
   reRegister?: boolean;
 }
 
-export type RecoveryMethod =
-  | { kind: 'sms'; target: string }
-  | { kind: 'email'; target: string }
-  | { kind: 'questions'; questions: string[] };
+export type RecoveryMethod = { kind: 'sms'; target: string } | { kind: 'email'; target: string } | { kind: 'questions'; questions: string[] };
 
 export interface CodeSent {
   /** Masked phone or e-mail. */

@@ -10,7 +10,10 @@ export interface CalendarCoverage {
 
 /** Thrown when a date falls outside the years the holiday data covers. */
 export class CalendarNotCoveredError extends Error {
-  constructor(readonly year: number, readonly coverage: CalendarCoverage) {
+  constructor(
+    readonly year: number,
+    readonly coverage: CalendarCoverage,
+  ) {
     super(`Holiday data covers ${coverage.firstYear}-${coverage.lastYear}; ${year} is not covered`);
     this.name = 'CalendarNotCoveredError';
   }

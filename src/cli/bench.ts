@@ -120,9 +120,7 @@ function startServer(mode: 'app' | 'bare'): Promise<{ child: ChildProcess; port:
 }
 
 function printLoad(label: string, result: autocannon.Result): void {
-  console.log(
-    `${label}: ${result.requests.average.toFixed(0)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
-  );
+  console.log(`${label}: ${result.requests.average.toFixed(0)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
 }
 
 /** `npm run bench -- --seconds 5 --connections 16` */

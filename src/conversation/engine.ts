@@ -168,9 +168,7 @@ class Turn {
       await this.startFlow(flow.name, { entities: analyzed?.entities, text: this.text, topic: entry.id });
     } else {
       this.say(this.deps.render('chat/offer-flow', { flow: flow.name }));
-      this.offer([
-        { label: this.deps.render('chat/choice-start-flow', { flow: flow.name }), action: { kind: 'flow', flow: flow.name } },
-      ]);
+      this.offer([{ label: this.deps.render('chat/choice-start-flow', { flow: flow.name }), action: { kind: 'flow', flow: flow.name } }]);
     }
   }
 
@@ -479,4 +477,3 @@ class Turn {
     return entry;
   }
 }
-

@@ -10,20 +10,20 @@ export type IdNumberProblem =
   | { kind: 'birth-date' }
   | { kind: 'check-digit'; expected: string };
 
-export type IdNumberCheck =
-  | { ok: true; value: string; format: '18' | '15' | 'other'; birthDate?: string }
-  | { ok: false; problem: IdNumberProblem };
+export type IdNumberCheck = { ok: true; value: string; format: '18' | '15' | 'other'; birthDate?: string } | { ok: false; problem: IdNumberProblem };
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_DIGITS = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 const PROVINCES = new Set([
-  11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
-  64, 65, 71, 81, 82, 83, 91,
+  11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83, 91,
 ]);
 
 /** Removes spaces (ASCII and full-width), hyphens and full-width digits; upper-cases x. */
 export function compactIdNumber(raw: string): string {
-  return raw.normalize('NFKC').replace(/[\s\-]+/g, '').toUpperCase();
+  return raw
+    .normalize('NFKC')
+    .replace(/[\s-]+/g, '')
+    .toUpperCase();
 }
 
 /** The GB 11643 check character for the first 17 digits. */

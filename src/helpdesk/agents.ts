@@ -56,11 +56,10 @@ export interface LockoutPolicy {
 export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, lockMs: 15 * 60 * 1000 };
 
 export type LoginResult =
-  | { ok: true; agent: AgentView }
-  | { ok: false; reason: 'wrong-credentials' }
-  | { ok: false; reason: 'locked'; lockedUntil: string };
+  { ok: true; agent: AgentView } | { ok: false; reason: 'wrong-credentials' } | { ok: false; reason: 'locked'; lockedUntil: string };
 
-export type AgentChangeResult = { ok: true; agent: AgentView } | { ok: false; error: 'exists' | 'not-found' | 'invalid-username' | 'weak-password' | 'last-admin' };
+export type AgentChangeResult =
+  { ok: true; agent: AgentView } | { ok: false; error: 'exists' | 'not-found' | 'invalid-username' | 'weak-password' | 'last-admin' };
 
 const USERNAME = /^[A-Za-z0-9._@-]{2,64}$/;
 
@@ -174,7 +173,13 @@ export class AgentDirectory {
     return Boolean(account && (await this.hasher.verify(account.passwordHash, password)));
   }
 
-  private async insert(username: string, password: string, role: AgentRole, actor: string, options: { skipStrength?: boolean } = {}): Promise<AgentChangeResult> {
+  private async insert(
+    username: string,
+    password: string,
+    role: AgentRole,
+    actor: string,
+    options: { skipStrength?: boolean } = {},
+  ): Promise<AgentChangeResult> {
     const name = username.trim();
     if (!USERNAME.test(name)) return { ok: false, error: 'invalid-username' };
     if (!options.skipStrength && !isStrongPassword(password)) return { ok: false, error: 'weak-password' };

@@ -24,7 +24,9 @@ const loginSchema = z.object({ username: z.string().trim().min(1).max(64), passw
 const replySchema = z.object({ text: z.string().trim().min(1).max(5000) }).strict();
 const assignSchema = z.object({ assignee: z.string().trim().min(1).max(64).nullable() }).strict();
 const decisionSchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(500).optional() }).strict();
-const agentSchema = z.object({ username: z.string().trim().min(2).max(64), password: z.string().min(1).max(128), role: z.enum(['admin', 'agent']) }).strict();
+const agentSchema = z
+  .object({ username: z.string().trim().min(2).max(64), password: z.string().min(1).max(128), role: z.enum(['admin', 'agent']) })
+  .strict();
 const agentChangeSchema = z
   .object({ role: z.enum(['admin', 'agent']).optional(), disabled: z.boolean().optional(), password: z.string().min(1).max(128).optional() })
   .strict();
@@ -53,7 +55,8 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
     const result = await deps.agents.login(body.data.username, body.data.password);
     if (!result.ok) {
       await deps.audit.record(body.data.username.toLowerCase().slice(0, 64), result.reason === 'locked' ? 'login-locked' : 'login-failed');
-      if (result.reason === 'locked') return res.status(429).json({ error: deps.render('console/api-error', { code: 'locked' }), code: 'locked', lockedUntil: result.lockedUntil });
+      if (result.reason === 'locked')
+        return res.status(429).json({ error: deps.render('console/api-error', { code: 'locked' }), code: 'locked', lockedUntil: result.lockedUntil });
       return fail(res, 401, 'wrong-credentials');
     }
     const { token, session } = await deps.sessions.create(result.agent.username);
@@ -138,7 +141,10 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
   });
 
   router.get('/reviews', async (req, res) => {
-    const status = z.enum(['pending', 'rejected', 'approved']).optional().safeParse(req.query.status ?? undefined);
+    const status = z
+      .enum(['pending', 'rejected', 'approved'])
+      .optional()
+      .safeParse(req.query.status ?? undefined);
     if (!status.success) return bad(res);
     const result = await deps.console.reviews(status.data);
     if (!result.ok) return failWith(res, result.error, result.message);

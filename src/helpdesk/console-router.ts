@@ -51,7 +51,8 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     res.status(status).type('html').setHeader('Cache-Control', 'no-store').send(html);
   };
   const failPage = (res: Response, error: ConsoleError, message?: string) => render(res, 'error', { code: error, message }, statusOf(error));
-  const back = (res: Response, to: string, notice: string) => res.redirect(303, `${to}${to.includes('?') ? '&' : '?'}notice=${encodeURIComponent(notice)}`);
+  const back = (res: Response, to: string, notice: string) =>
+    res.redirect(303, `${to}${to.includes('?') ? '&' : '?'}notice=${encodeURIComponent(notice)}`);
 
   router.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
 
@@ -116,10 +117,18 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
 
   router.post('/tickets/:id/reply', form, auth.requireCsrf('page'), async (req, res) => {
     const id = param(req, 'id');
-    const text = z.string().trim().min(1).max(5000).safeParse((req.body as Record<string, unknown>).text);
+    const text = z
+      .string()
+      .trim()
+      .min(1)
+      .max(5000)
+      .safeParse((req.body as Record<string, unknown>).text);
     if (!text.success) return back(res, `/console/tickets/${encodeURIComponent(id)}`, 'empty');
     const result = await deps.console.reply(id, agentOf(res), text.data);
-    if (!result.ok) return result.error === 'forbidden' || result.error === 'not-found' ? failPage(res, result.error) : back(res, `/console/tickets/${encodeURIComponent(id)}`, result.error);
+    if (!result.ok)
+      return result.error === 'forbidden' || result.error === 'not-found'
+        ? failPage(res, result.error)
+        : back(res, `/console/tickets/${encodeURIComponent(id)}`, result.error);
     back(res, `/console/tickets/${encodeURIComponent(id)}`, result.value.delivery === 'failed' ? 'reply-failed' : 'replied');
   });
 
@@ -127,7 +136,10 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     const id = param(req, 'id');
     const raw = String((req.body as Record<string, unknown>).assignee ?? '').trim();
     const result = await deps.console.assign(id, agentOf(res), raw === '' ? null : raw);
-    if (!result.ok) return result.error === 'forbidden' || result.error === 'not-found' ? failPage(res, result.error) : back(res, `/console/tickets/${encodeURIComponent(id)}`, result.error);
+    if (!result.ok)
+      return result.error === 'forbidden' || result.error === 'not-found'
+        ? failPage(res, result.error)
+        : back(res, `/console/tickets/${encodeURIComponent(id)}`, result.error);
     back(res, `/console/tickets/${encodeURIComponent(id)}`, 'assigned');
   });
 
@@ -135,7 +147,10 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     router.post(`/tickets/:id/${action}`, form, auth.requireCsrf('page'), async (req, res) => {
       const id = param(req, 'id');
       const result = await deps.console[action](id, agentOf(res));
-      if (!result.ok) return result.error === 'forbidden' || result.error === 'not-found' ? failPage(res, result.error) : back(res, `/console/tickets/${encodeURIComponent(id)}`, result.error);
+      if (!result.ok)
+        return result.error === 'forbidden' || result.error === 'not-found'
+          ? failPage(res, result.error)
+          : back(res, `/console/tickets/${encodeURIComponent(id)}`, result.error);
       back(res, `/console/tickets/${encodeURIComponent(id)}`, action === 'close' ? 'closed' : 'reopened');
     });
   }
@@ -151,7 +166,11 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     const result = await deps.console.reviews(status);
     if (!result.ok) return failPage(res, result.error, result.message);
     render(res, 'reviews', {
-      reviews: result.value.map((review) => ({ ...review, createdText: chinaDateTime(review.createdAt).text, dueText: review.dueAt ? chinaDateTime(review.dueAt).text : null })),
+      reviews: result.value.map((review) => ({
+        ...review,
+        createdText: chinaDateTime(review.createdAt).text,
+        dueText: review.dueAt ? chinaDateTime(review.dueAt).text : null,
+      })),
       status,
       nav: 'reviews',
       notice: req.query.notice,
@@ -184,14 +203,20 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     const body = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(500).optional() }).safeParse(req.body);
     if (!body.success) return back(res, `/console/reviews/${encodeURIComponent(id)}`, 'invalid');
     const result = await deps.console.decideReview(id, agentOf(res), body.data.decision, body.data.reason);
-    if (!result.ok) return result.error === 'not-found' ? failPage(res, result.error) : back(res, `/console/reviews/${encodeURIComponent(id)}`, result.error === 'invalid' ? 'reason-needed' : result.error);
+    if (!result.ok)
+      return result.error === 'not-found'
+        ? failPage(res, result.error)
+        : back(res, `/console/reviews/${encodeURIComponent(id)}`, result.error === 'invalid' ? 'reason-needed' : result.error);
     back(res, '/console/reviews', body.data.decision === 'approve' ? 'approved' : 'rejected');
   });
 
   router.get('/outbox', async (_req, res) => {
     const result = await deps.console.outbox();
     if (!result.ok) return failPage(res, result.error);
-    const at = <T extends { createdAt?: string; at?: string }>(item: T) => ({ ...item, atText: chinaDateTime(item.createdAt ?? item.at ?? new Date(0).toISOString()).text });
+    const at = <T extends { createdAt?: string; at?: string }>(item: T) => ({
+      ...item,
+      atText: chinaDateTime(item.createdAt ?? item.at ?? new Date(0).toISOString()).text,
+    });
     render(res, 'outbox', { core: result.value.core.map(at), mail: result.value.mail.map(at), nav: 'outbox' });
   });
 
@@ -212,7 +237,11 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
   // ---- admin only ----
   router.get('/audit', auth.requireRole('admin', 'page'), async (req, res) => {
     const actor = typeof req.query.actor === 'string' && req.query.actor ? req.query.actor : undefined;
-    const entries = (await deps.console.audit(500, { actor })).map((entry) => ({ ...entry, atText: chinaDateTime(entry.at).text, detailsText: entry.details ? JSON.stringify(entry.details) : '' }));
+    const entries = (await deps.console.audit(500, { actor })).map((entry) => ({
+      ...entry,
+      atText: chinaDateTime(entry.at).text,
+      detailsText: entry.details ? JSON.stringify(entry.details) : '',
+    }));
     render(res, 'audit', { entries, actor, nav: 'audit' });
   });
 
@@ -221,7 +250,9 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
   });
 
   router.post('/agents', auth.requireRole('admin', 'page'), form, auth.requireCsrf('page'), async (req, res) => {
-    const body = z.object({ username: z.string().trim().min(2).max(64), password: z.string().min(1).max(128), role: z.enum(['admin', 'agent']) }).safeParse(req.body);
+    const body = z
+      .object({ username: z.string().trim().min(2).max(64), password: z.string().min(1).max(128), role: z.enum(['admin', 'agent']) })
+      .safeParse(req.body);
     if (!body.success) return back(res, '/console/agents', 'invalid');
     const result = await deps.console.createAgent(agentOf(res), body.data);
     back(res, '/console/agents', result.ok ? 'agent-created' : result.error);
@@ -272,4 +303,3 @@ function ticketView(ticket: Ticket, tickets: TicketService) {
 function consoleScreenshotUrl(id: string): string {
   return screenshotUrl(id).replace('/api/agent/', '/console/');
 }
-

@@ -136,13 +136,19 @@ export class ConsoleService {
     return type ? { ok: true, value: { bytes, type } } : { ok: false, error: 'not-found' };
   }
 
-  async decideReview(id: string, agent: AgentView, decision: 'approve' | 'reject', reason: string | undefined): Promise<ConsoleResult<ReviewSummary>> {
+  async decideReview(
+    id: string,
+    agent: AgentView,
+    decision: 'approve' | 'reject',
+    reason: string | undefined,
+  ): Promise<ConsoleResult<ReviewSummary>> {
     const why = reason?.trim();
     if (decision === 'reject' && !why) return { ok: false, error: 'invalid' };
     const result = await this.deps.core.decideReview({ reviewId: id, decision, agent: agent.username, ...(why ? { reason: why } : {}) });
     if (!result.ok) {
       const code = result.error.code;
-      const error: ConsoleError = code === 'not_found' ? 'not-found' : code === 'already_decided' ? 'already-closed' : code === 'invalid_input' ? 'invalid' : 'core';
+      const error: ConsoleError =
+        code === 'not_found' ? 'not-found' : code === 'already_decided' ? 'already-closed' : code === 'invalid_input' ? 'invalid' : 'core';
       return { ok: false, error, message: result.error.message };
     }
     await this.deps.audit.record(agent.username, 'review-decide', id, { decision });
@@ -177,7 +183,11 @@ export class ConsoleService {
     return changeResult(result);
   }
 
-  async updateAgent(actor: AgentView, username: string, change: { role?: AgentRole; disabled?: boolean; password?: string }): Promise<ConsoleResult<AgentView>> {
+  async updateAgent(
+    actor: AgentView,
+    username: string,
+    change: { role?: AgentRole; disabled?: boolean; password?: string },
+  ): Promise<ConsoleResult<AgentView>> {
     const result = await this.deps.agents.update(username, change);
     if (result.ok) {
       await this.deps.audit.record(actor.username, 'agent-update', result.agent.username, {

@@ -130,7 +130,11 @@ export class EmailIntake {
         { at, from: 'user', text: body, subject: mail.subject, ...(html ? { html } : {}) },
         ...(images.skipped.length > 0 ? [{ at, from: 'system' as const, text: images.skipped.join(', '), event: 'attachments-skipped' }] : []),
       ],
-      email: { subject: mail.subject, messageIds: mail.messageId ? [mail.messageId] : [], ...(mail.messageId ? { lastInboundId: mail.messageId } : {}) },
+      email: {
+        subject: mail.subject,
+        messageIds: mail.messageId ? [mail.messageId] : [],
+        ...(mail.messageId ? { lastInboundId: mail.messageId } : {}),
+      },
     });
     await this.link(mail.messageId, ticket.id, sender);
     const autoReplied = await this.acknowledge(ticket, mail);

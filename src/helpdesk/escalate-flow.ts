@@ -81,8 +81,7 @@ export function createEscalateFlow(deps: EscalateFlowDeps): FlowDefinition<Escal
       description: state.description,
     });
 
-  const ask = (ctx: FlowContext, item: TicketItem, state: EscalateState): Reply =>
-    say(ctx, `ask-${item}`, { screenshots: state.screenshots.length });
+  const ask = (ctx: FlowContext, item: TicketItem, state: EscalateState): Reply => say(ctx, `ask-${item}`, { screenshots: state.screenshots.length });
 
   /** Moves on after a message: ask for the next missing item, or confirm. */
   const proceed = (ctx: FlowContext, state: EscalateState, notes: Reply[]): FlowOutcome<EscalateState> => {

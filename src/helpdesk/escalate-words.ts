@@ -5,9 +5,7 @@ import { z } from 'zod';
 import { normalizeForMatching } from '../text/normalize.js';
 
 const list = z.array(z.string().min(1));
-const schema = z
-  .object({ skip: list, submit: list, changeUsername: list, changeScreenshot: list, changeDescription: list, labels: list })
-  .strict();
+const schema = z.object({ skip: list, submit: list, changeUsername: list, changeScreenshot: list, changeDescription: list, labels: list }).strict();
 
 const WORDS_FILE = fileURLToPath(new URL('./escalate-words.yaml', import.meta.url));
 
@@ -17,7 +15,11 @@ export class EscalateWords {
 
   constructor(file = WORDS_FILE) {
     const parsed = schema.parse(YAML.parse(readFileSync(file, 'utf8')));
-    const norm = (words: string[]) => words.map((word) => normalizeForMatching(word)).filter(Boolean).sort((a, b) => b.length - a.length);
+    const norm = (words: string[]) =>
+      words
+        .map((word) => normalizeForMatching(word))
+        .filter(Boolean)
+        .sort((a, b) => b.length - a.length);
     this.lists = {
       skip: norm(parsed.skip),
       submit: norm(parsed.submit),

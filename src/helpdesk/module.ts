@@ -82,6 +82,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       if (!transport) logger.info('SMTP_URL not set: help-desk mail is kept in the sent-mail store (console /console/outbox) instead of being sent');
       mailer = new Mailer({ from: config.smtp.supportAddress, transport, log: storage.log<SentMail>('helpdesk-sent-mail'), clock, logger });
       // The intake needs the ticket service and the service's notifier needs the intake's mail replies.
+      // eslint-disable-next-line prefer-const -- assigned once the ticket service it needs exists
       let intake: EmailIntake | undefined;
       const tickets = new TicketService({
         store,

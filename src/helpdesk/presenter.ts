@@ -44,7 +44,14 @@ export function ticketJson(ticket: Ticket, sla: SlaStatus, missing: string[]) {
     missing,
     sla: slaJson(sla, ticket.sla),
     calendarFlag: ticket.sla.notCovered ? 'calendar-not-covered' : null,
-    screenshotDetails: ticket.screenshots.map((shot) => ({ id: shot.id, url: screenshotUrl(shot.id), name: shot.name, type: shot.type, size: shot.size, at: shot.at })),
+    screenshotDetails: ticket.screenshots.map((shot) => ({
+      id: shot.id,
+      url: screenshotUrl(shot.id),
+      name: shot.name,
+      type: shot.type,
+      size: shot.size,
+      at: shot.at,
+    })),
   };
 }
 

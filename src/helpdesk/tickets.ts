@@ -93,7 +93,10 @@ export class TicketService {
       ticket.transcript.push({ at, from: 'user', text: '', screenshotIds: screenshots.map((shot) => shot.id) });
     }
     await store.insertTicket(ticket);
-    this.deps.logger.info({ ticketId: id, channel: ticket.channel, slaFlag: ticket.sla.notCovered ? 'calendar-not-covered' : null }, 'ticket created');
+    this.deps.logger.info(
+      { ticketId: id, channel: ticket.channel, slaFlag: ticket.sla.notCovered ? 'calendar-not-covered' : null },
+      'ticket created',
+    );
     return ticket;
   }
 
@@ -198,7 +201,9 @@ export class TicketService {
     if (!updated) return { ok: false, error: 'not-found' };
     if (wasClosed) return { ok: false, error: 'already-closed' };
     await this.deps.audit.record(actor, 'ticket-close', id);
-    await this.deps.notifier.closed(updated).catch((error: unknown) => this.deps.logger.warn({ err: error, ticketId: id }, 'handback after close failed'));
+    await this.deps.notifier
+      .closed(updated)
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, ticketId: id }, 'handback after close failed'));
     return { ok: true, value: updated };
   }
 
@@ -229,7 +234,9 @@ export class TicketService {
     if (!updated) return { ok: false, error: 'not-found' };
     if (wasOpen) return { ok: false, error: 'already-open' };
     await this.deps.audit.record(actor, 'ticket-reopen', id);
-    await this.deps.notifier.reopened(updated).catch((error: unknown) => this.deps.logger.warn({ err: error, ticketId: id }, 'handoff after reopen failed'));
+    await this.deps.notifier
+      .reopened(updated)
+      .catch((error: unknown) => this.deps.logger.warn({ err: error, ticketId: id }, 'handoff after reopen failed'));
     return { ok: true, value: updated };
   }
 

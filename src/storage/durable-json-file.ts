@@ -34,11 +34,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
  * Atomic, fsynced replacement of a file's contents. `syncDirectory: false` leaves the directory
  * entry to the caller, who syncs the directory once after writing many files.
  */
-export async function writeFileDurably(
-  filename: string,
-  contents: string | Buffer,
-  options: { syncDirectory?: boolean } = {},
-): Promise<void> {
+export async function writeFileDurably(filename: string, contents: string | Buffer, options: { syncDirectory?: boolean } = {}): Promise<void> {
   const dir = path.dirname(filename);
   const temp = path.join(dir, `.${path.basename(filename)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(temp, 'w', 0o600);

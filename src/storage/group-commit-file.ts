@@ -28,7 +28,11 @@ export class GroupCommitFile {
 
   /** Bytes in the file, including everything acknowledged so far. */
   async size(): Promise<number> {
-    if (this.bytes < 0) this.bytes = await fs.stat(this.filename).then((s) => s.size, () => 0);
+    if (this.bytes < 0)
+      this.bytes = await fs.stat(this.filename).then(
+        (s) => s.size,
+        () => 0,
+      );
     return this.bytes;
   }
 

@@ -16,7 +16,14 @@ import {
 } from './harness.js';
 
 // Demo accounts (src/account-core/demo-accounts.json).
-const LI_MING = { username: '13912345678', password: 'Demo@2024a', name: '李明', id: '110105200101011235', phone: '13912345678', email: 'liming@example.com' };
+const LI_MING = {
+  username: '13912345678',
+  password: 'Demo@2024a',
+  name: '李明',
+  id: '110105200101011235',
+  phone: '13912345678',
+  email: 'liming@example.com',
+};
 const WANG_FANG = { username: 'wangfang@example.com', name: '王芳', phone: '13700001111', id: '110101200202020207' };
 const CHEN_JING = { username: '440306200203154564', name: '陈静' };
 const ZHANG_WEI = { username: '18800002222', name: '张伟', phone: '18800002222' };
@@ -102,7 +109,14 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
         expect(expectOk(await core.getIdStatus({ idNumber: LIU_YANG.id })).status).toBe('registered');
         expect(expectOk(await core.getIdStatus({ idNumber: fifteen })).status).toBe('free');
         const student = expectOk(
-          await core.register({ username: '13322223333', password: 'Student2024', name: '刘洋', idType: 'resident-id', idNumber: fifteen, phone: '13322223333' }),
+          await core.register({
+            username: '13322223333',
+            password: 'Student2024',
+            name: '刘洋',
+            idType: 'resident-id',
+            idNumber: fifteen,
+            phone: '13322223333',
+          }),
         );
         expect(student).toMatchObject({ idNumber: fifteen, state: 'active' });
       });
@@ -116,12 +130,18 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
     describe('找回用户名', () => {
       it('finds the username by ID number and name, forgiving spaces and a lowercase x', async () => {
         expect(expectOk(await core.findUsername({ idNumber: LI_MING.id, name: '李明', callerId: 'web:alice' })).username).toBe(LI_MING.username);
-        expect(expectOk(await core.findUsername({ idNumber: '110105 19491231 002x', name: '孙丽', callerId: 'web:alice' })).username).toBe(SUN_LI.username);
+        expect(expectOk(await core.findUsername({ idNumber: '110105 19491231 002x', name: '孙丽', callerId: 'web:alice' })).username).toBe(
+          SUN_LI.username,
+        );
       });
 
       it('answers "not registered" and "name does not match"', async () => {
-        expect(expectError(await core.findUsername({ idNumber: FREE_ID, name: '李明', callerId: 'web:bob' }), 'not_registered')).toContain('尚未注册');
-        expect(expectError(await core.findUsername({ idNumber: LI_MING.id, name: '李敏', callerId: 'web:bob' }), 'name_mismatch')).toContain('证件和姓名不符合');
+        expect(expectError(await core.findUsername({ idNumber: FREE_ID, name: '李明', callerId: 'web:bob' }), 'not_registered')).toContain(
+          '尚未注册',
+        );
+        expect(expectError(await core.findUsername({ idNumber: LI_MING.id, name: '李敏', callerId: 'web:bob' }), 'name_mismatch')).toContain(
+          '证件和姓名不符合',
+        );
       });
 
       it('refuses after 5 failures for one ID within an hour, then recovers when the hour has passed', async () => {
@@ -133,12 +153,17 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
         expect(expectError(refused, 'rate_limited')).toContain('请求被取消，不能频繁使用该功能');
         expect(refused.ok || refused.error.details?.retryAfterSeconds).toBeGreaterThan(0);
         clock.advance(56 * MINUTE); // the first failure is now more than an hour old
-        expect(expectOk(await core.findUsername({ idNumber: LI_MING.id, name: '李明', callerId: 'web:someone-else' })).username).toBe(LI_MING.username);
+        expect(expectOk(await core.findUsername({ idNumber: LI_MING.id, name: '李明', callerId: 'web:someone-else' })).username).toBe(
+          LI_MING.username,
+        );
       });
 
       it('refuses one caller after 5 failures on different IDs, without blocking others', async () => {
         for (let i = 0; i < 5; i += 1) {
-          expectError(await core.findUsername({ idNumber: residentId(`1101052005050${5100 + i}`), name: '王五', callerId: 'wechat:prober' }), 'not_registered');
+          expectError(
+            await core.findUsername({ idNumber: residentId(`1101052005050${5100 + i}`), name: '王五', callerId: 'wechat:prober' }),
+            'not_registered',
+          );
         }
         expectError(await core.findUsername({ idNumber: LI_MING.id, name: '李明', callerId: 'wechat:prober' }), 'rate_limited');
         expectOk(await core.findUsername({ idNumber: LI_MING.id, name: '李明', callerId: 'wechat:honest' }));
@@ -147,7 +172,8 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
       });
 
       it('does not count a malformed ID number as a lookup', async () => {
-        for (let i = 0; i < 6; i += 1) expectError(await core.findUsername({ idNumber: '123', name: '李明', callerId: 'web:typo' }), 'invalid_id_number');
+        for (let i = 0; i < 6; i += 1)
+          expectError(await core.findUsername({ idNumber: '123', name: '李明', callerId: 'web:typo' }), 'invalid_id_number');
         expectOk(await core.findUsername({ idNumber: LI_MING.id, name: '李明', callerId: 'web:typo' }));
       });
     });
@@ -162,7 +188,9 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
       });
 
       it('refuses a wrong password, and locks login after 5 wrong ones for an hour', async () => {
-        expect(expectError(await core.login({ username: LI_MING.username, password: 'wrong123' }), 'wrong_credentials')).toContain('用户名或密码错误');
+        expect(expectError(await core.login({ username: LI_MING.username, password: 'wrong123' }), 'wrong_credentials')).toContain(
+          '用户名或密码错误',
+        );
         expectError(await core.login({ username: '13000000000', password: 'whatever1' }), 'wrong_credentials');
         for (let i = 0; i < 4; i += 1) await core.login({ username: LI_MING.username, password: 'wrong123' });
         expectError(await core.login({ username: LI_MING.username, password: LI_MING.password }), 'rate_limited');
@@ -172,19 +200,40 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
 
       it('registers with a free ID number; the username is the phone, e-mail or ID number', async () => {
         const account = expectOk(
-          await core.register({ username: 'new.user@example.com', password: 'Abcdefg1', name: '周杰', idType: 'resident-id', idNumber: FREE_ID, email: 'New.User@example.com' }),
+          await core.register({
+            username: 'new.user@example.com',
+            password: 'Abcdefg1',
+            name: '周杰',
+            idType: 'resident-id',
+            idNumber: FREE_ID,
+            email: 'New.User@example.com',
+          }),
         );
         expect(account).toMatchObject({ username: 'new.user@example.com', state: 'active', realNameBound: false, emailActivated: false });
         expect(expectOk(await core.getIdStatus({ idNumber: FREE_ID })).status).toBe('registered');
         expectOk(await core.login({ username: 'NEW.USER@example.com', password: 'Abcdefg1' }));
         expect(await latestMessage(core, 'new.user@example.com')).toContain('/core/activate/');
-        expect(expectError(await core.register({ username: 'zhoujie', password: 'Abcdefg1', name: '周杰', idType: 'resident-id', idNumber: FREE_ID }), 'invalid_input')).toContain('手机号、邮箱或证件号码');
+        expect(
+          expectError(
+            await core.register({ username: 'zhoujie', password: 'Abcdefg1', name: '周杰', idType: 'resident-id', idNumber: FREE_ID }),
+            'invalid_input',
+          ),
+        ).toContain('手机号、邮箱或证件号码');
       });
 
       it('checks the name, the phone and the password rules', async () => {
-        const base = { username: '13344445555', phone: '13344445555', idType: 'resident-id' as const, idNumber: FREE_ID, name: '周杰', password: 'Abcdefg1' };
+        const base = {
+          username: '13344445555',
+          phone: '13344445555',
+          idType: 'resident-id' as const,
+          idNumber: FREE_ID,
+          name: '周杰',
+          password: 'Abcdefg1',
+        };
         expect(expectError(await core.register({ ...base, name: '周' }), 'invalid_input')).toContain('两个字符');
-        expect(expectError(await core.register({ ...base, username: '23344445555', phone: '23344445555' }), 'invalid_input')).toContain('11位手机号码');
+        expect(expectError(await core.register({ ...base, username: '23344445555', phone: '23344445555' }), 'invalid_input')).toContain(
+          '11位手机号码',
+        );
         expect(expectError(await core.register({ ...base, password: 'Abc123' }), 'weak_password')).toContain('8到16位');
         expect(expectError(await core.register({ ...base, password: 'Abcdefgh12345678X' }), 'weak_password')).toContain('8到16位');
         expect(expectError(await core.register({ ...base, password: 'abcdefghij' }), 'weak_password')).toContain('字母和数字');
@@ -193,8 +242,12 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
 
       it('refuses a phone, e-mail or username that is already registered', async () => {
         const base = { password: 'Abcdefg1', name: '周杰', idType: 'resident-id' as const, idNumber: FREE_ID };
-        expect(expectError(await core.register({ ...base, username: WANG_FANG.phone, phone: WANG_FANG.phone }), 'username_taken')).toContain('手机号码已被注册');
-        expect(expectError(await core.register({ ...base, username: FREE_ID, email: 'liming@example.com' }), 'username_taken')).toContain('邮箱已经注册');
+        expect(expectError(await core.register({ ...base, username: WANG_FANG.phone, phone: WANG_FANG.phone }), 'username_taken')).toContain(
+          '手机号码已被注册',
+        );
+        expect(expectError(await core.register({ ...base, username: FREE_ID, email: 'liming@example.com' }), 'username_taken')).toContain(
+          '邮箱已经注册',
+        );
         expect(expectOk(await core.getIdStatus({ idNumber: FREE_ID })).status).toBe('free');
       });
 
@@ -220,7 +273,15 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
 
       it('refuses registration of an ID awaiting review, even with 我要重新注册', async () => {
         const message = expectError(
-          await core.register({ username: '13977778888', phone: '13977778888', password: 'Abcdefg1', name: '钱七', idType: 'resident-id', idNumber: PENDING_ID, reRegister: true }),
+          await core.register({
+            username: '13977778888',
+            phone: '13977778888',
+            password: 'Abcdefg1',
+            name: '钱七',
+            idType: 'resident-id',
+            idNumber: PENDING_ID,
+            reRegister: true,
+          }),
           'id_pending_review',
         );
         expect(message).toBe('证件号码已经被注册，客服审核通过后才能被再次注册');
@@ -255,7 +316,9 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
 
         expect(expectError(await core.resetPassword({ token: grant.resetToken, newPassword: 'short1' }), 'weak_password')).toContain('8到16位');
         expect(expectOk(await core.resetPassword({ token: grant.resetToken, newPassword: 'Brandnew2025' }))).toEqual({ username: LI_MING.username });
-        expect(expectError(await core.resetPassword({ token: grant.resetToken, newPassword: 'Another2025' }), 'token_invalid')).toContain('只能用一次');
+        expect(expectError(await core.resetPassword({ token: grant.resetToken, newPassword: 'Another2025' }), 'token_invalid')).toContain(
+          '只能用一次',
+        );
         expectError(await core.login({ username: LI_MING.username, password: LI_MING.password }), 'wrong_credentials');
         expectOk(await core.login({ username: LI_MING.username, password: 'Brandnew2025' }));
       });
@@ -278,7 +341,9 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
           expectOk(await core.sendSmsCode({ username: ZHANG_WEI.username, purpose: 'reset-password' }));
         }
         clock.advance(61 * SECOND);
-        expect(expectError(await core.sendSmsCode({ username: ZHANG_WEI.username, purpose: 'reset-password' }), 'daily_limit')).toContain('24小时内有效');
+        expect(expectError(await core.sendSmsCode({ username: ZHANG_WEI.username, purpose: 'reset-password' }), 'daily_limit')).toContain(
+          '24小时内有效',
+        );
         expectOk(await core.verifySmsCode({ username: ZHANG_WEI.username, code: firstCode }));
         tomorrowMorning();
         expect(expectOk(await core.sendSmsCode({ username: ZHANG_WEI.username, purpose: 'reset-password' })).remainingToday).toBe(4);
@@ -311,7 +376,9 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
       });
 
       it('refuses SMS recovery without a bound phone', async () => {
-        expect(expectError(await core.sendSmsCode({ username: SUN_LI.username, purpose: 'reset-password' }), 'method_unavailable')).toContain('手机号');
+        expect(expectError(await core.sendSmsCode({ username: SUN_LI.username, purpose: 'reset-password' }), 'method_unavailable')).toContain(
+          '手机号',
+        );
         expectError(await core.verifySmsCode({ username: ZHANG_WEI.username, code: '123456' }), 'code_invalid');
       });
 
@@ -369,7 +436,11 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
         expect(expectOk(await core.getDuplicateStatus({ username: NEWCOMER.username })).uploadsTotal).toBe(0);
 
         const review = expectOk(
-          await core.submitPhotoReview({ username: NEWCOMER.username, front: photo('gif', 300 * 1024, 'front.gif'), back: photo('png', 300 * 1024, 'back.bmp') }),
+          await core.submitPhotoReview({
+            username: NEWCOMER.username,
+            front: photo('gif', 300 * 1024, 'front.gif'),
+            back: photo('png', 300 * 1024, 'back.bmp'),
+          }),
         );
         // Monday 10:00 → Thursday 10:00 Beijing time.
         expect(review).toMatchObject({ state: 'pending', username: NEWCOMER.username, dueAt: '2026-11-26T02:00:00.000Z' });
@@ -380,7 +451,9 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
           uploadsLeftTotal: 4,
           latestReview: { id: review.id, state: 'pending' },
         });
-        expect(expectError(await core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') }), 'review_pending')).toContain('三个工作日');
+        expect(
+          expectError(await core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') }), 'review_pending'),
+        ).toContain('三个工作日');
       });
 
       it('counts working days on the official calendar, and leaves dueAt empty past the calendar data', async () => {
@@ -403,13 +476,21 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
         expect(status).toMatchObject({ state: 'rejected', latestReview: { id: first.id, state: 'rejected', reason: '照片不符合要求' } });
         await uploadAndReject();
         await uploadAndReject();
-        expect(expectError(await core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') }), 'upload_daily_limit')).toContain('每天只能上传3次');
+        expect(
+          expectError(await core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') }), 'upload_daily_limit'),
+        ).toContain('每天只能上传3次');
         tomorrowMorning();
         await uploadAndReject();
         await uploadAndReject();
-        expect(expectOk(await core.getDuplicateStatus({ username: NEWCOMER.username }))).toMatchObject({ uploadsTotal: 5, uploadsLeftTotal: 0, uploadsLeftToday: 0 });
+        expect(expectOk(await core.getDuplicateStatus({ username: NEWCOMER.username }))).toMatchObject({
+          uploadsTotal: 5,
+          uploadsLeftTotal: 0,
+          uploadsLeftToday: 0,
+        });
         tomorrowMorning();
-        expect(expectError(await core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') }), 'upload_total_limit')).toContain('累计上传不能超过5次');
+        expect(
+          expectError(await core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') }), 'upload_total_limit'),
+        ).toContain('累计上传不能超过5次');
       });
 
       it('has nothing to review for an account without a conflict', async () => {
@@ -449,8 +530,27 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
         expectError(await core.bindRealName({ username: LI_MING.username }), 'account_cancelled');
         expectError(await core.startBinding({ channelUserId: 'wx-old', username: LI_MING.username, via: 'sms' }), 'account_cancelled');
         // Its phone is free for a new registration; its username stays with the cancelled record.
-        expectOk(await core.register({ username: FREE_ID, phone: LI_MING.phone, password: 'Phoneback2025', name: '周杰', idType: 'resident-id', idNumber: FREE_ID }));
-        expectError(await core.register({ username: LI_MING.phone, phone: LI_MING.phone, password: 'Phoneback2025', name: '周杰', idType: 'resident-id', idNumber: residentId('11010520060606456') }), 'username_taken');
+        expectOk(
+          await core.register({
+            username: FREE_ID,
+            phone: LI_MING.phone,
+            password: 'Phoneback2025',
+            name: '周杰',
+            idType: 'resident-id',
+            idNumber: FREE_ID,
+          }),
+        );
+        expectError(
+          await core.register({
+            username: LI_MING.phone,
+            phone: LI_MING.phone,
+            password: 'Phoneback2025',
+            name: '周杰',
+            idType: 'resident-id',
+            idNumber: residentId('11010520060606456'),
+          }),
+          'username_taken',
+        );
       });
 
       it('a reset token granted before the cancellation cannot be spent after it', async () => {
@@ -465,7 +565,9 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
       it('rejection needs a reason and shows 审核失败 with it', async () => {
         await reRegisterNewcomer();
         const review = expectOk(await core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') }));
-        expect(expectError(await core.decideReview({ reviewId: review.id, decision: 'reject', agent: 'agent-wu' }), 'invalid_input')).toContain('原因');
+        expect(expectError(await core.decideReview({ reviewId: review.id, decision: 'reject', agent: 'agent-wu' }), 'invalid_input')).toContain(
+          '原因',
+        );
         expectOk(await core.decideReview({ reviewId: review.id, decision: 'reject', reason: '照片不符合要求', agent: 'agent-wu' }));
         expect(expectOk(await core.getDuplicateStatus({ username: NEWCOMER.username }))).toMatchObject({
           state: 'rejected',
@@ -481,7 +583,12 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
       it('lands in the classmate inbox; acceptance resolves the conflict', async () => {
         await reRegisterNewcomer();
         const request = expectOk(
-          await core.requestClassmateAssist({ username: NEWCOMER.username, classmateName: '王芳', classmatePhone: WANG_FANG.phone, ownPhone: '13811112222' }),
+          await core.requestClassmateAssist({
+            username: NEWCOMER.username,
+            classmateName: '王芳',
+            classmatePhone: WANG_FANG.phone,
+            ownPhone: '13811112222',
+          }),
         );
         expect(request).toMatchObject({ state: 'pending', requesterName: '李明', requesterPhone: '138****2222' });
         const inbox = expectOk(await core.listInbox({ username: WANG_FANG.username })).requests;
@@ -500,7 +607,12 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
       it('a declined request leaves the conflict open', async () => {
         await reRegisterNewcomer();
         const request = expectOk(
-          await core.requestClassmateAssist({ username: NEWCOMER.username, classmateName: '王芳', classmatePhone: WANG_FANG.phone, ownPhone: '13811112222' }),
+          await core.requestClassmateAssist({
+            username: NEWCOMER.username,
+            classmateName: '王芳',
+            classmatePhone: WANG_FANG.phone,
+            ownPhone: '13811112222',
+          }),
         );
         expect(expectOk(await core.respondToAssist({ username: WANG_FANG.username, requestId: request.id, accept: false })).state).toBe('declined');
         expect(expectOk(await core.getDuplicateStatus({ username: NEWCOMER.username })).state).toBe('unresolved');
@@ -512,21 +624,57 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
           core.requestClassmateAssist({ username: NEWCOMER.username, classmateName, classmatePhone, ownPhone: '13811112222' });
         expect(expectError(await ask('王芳', '13000000000'), 'classmate_not_found')).toContain('手机号');
         expect(expectError(await ask('王小芳', WANG_FANG.phone), 'classmate_name_mismatch')).toContain('姓名');
-        expectOk(await core.register({ username: '13344445555', phone: '13344445555', password: 'Abcdefg1', name: '周杰', idType: 'resident-id', idNumber: FREE_ID }));
+        expectOk(
+          await core.register({
+            username: '13344445555',
+            phone: '13344445555',
+            password: 'Abcdefg1',
+            name: '周杰',
+            idType: 'resident-id',
+            idNumber: FREE_ID,
+          }),
+        );
         expect(expectError(await ask('周杰', '13344445555'), 'classmate_not_bound')).toContain('手机实名绑定');
         expectError(await ask('王芳', '1370000111'), 'invalid_input');
-        expectError(await core.requestClassmateAssist({ username: LI_MING.username, classmateName: '王芳', classmatePhone: WANG_FANG.phone, ownPhone: LI_MING.phone }), 'no_conflict');
+        expectError(
+          await core.requestClassmateAssist({
+            username: LI_MING.username,
+            classmateName: '王芳',
+            classmatePhone: WANG_FANG.phone,
+            ownPhone: LI_MING.phone,
+          }),
+          'no_conflict',
+        );
       });
 
       it('sends at most 5 requests a day', async () => {
         await reRegisterNewcomer();
         for (let i = 0; i < 5; i += 1) {
-          expectOk(await core.requestClassmateAssist({ username: NEWCOMER.username, classmateName: '王芳', classmatePhone: WANG_FANG.phone, ownPhone: '13811112222' }));
+          expectOk(
+            await core.requestClassmateAssist({
+              username: NEWCOMER.username,
+              classmateName: '王芳',
+              classmatePhone: WANG_FANG.phone,
+              ownPhone: '13811112222',
+            }),
+          );
         }
-        const sixth = await core.requestClassmateAssist({ username: NEWCOMER.username, classmateName: '张伟', classmatePhone: ZHANG_WEI.phone, ownPhone: '13811112222' });
+        const sixth = await core.requestClassmateAssist({
+          username: NEWCOMER.username,
+          classmateName: '张伟',
+          classmatePhone: ZHANG_WEI.phone,
+          ownPhone: '13811112222',
+        });
         expect(expectError(sixth, 'assist_daily_limit')).toContain('5条');
         tomorrowMorning();
-        expectOk(await core.requestClassmateAssist({ username: NEWCOMER.username, classmateName: '张伟', classmatePhone: ZHANG_WEI.phone, ownPhone: '13811112222' }));
+        expectOk(
+          await core.requestClassmateAssist({
+            username: NEWCOMER.username,
+            classmateName: '张伟',
+            classmatePhone: ZHANG_WEI.phone,
+            ownPhone: '13811112222',
+          }),
+        );
       });
     });
 
@@ -537,7 +685,9 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
         expect(sent.sentTo).toBe('139****5678');
         expect(await latestMessage(core, LI_MING.phone)).toContain('绑定');
         expectError(await core.confirmBinding({ channelUserId: 'wx-openid-1', code: '12345' }), 'code_invalid');
-        expect(expectOk(await core.confirmBinding({ channelUserId: 'wx-openid-1', code: await latestCode(core, LI_MING.phone) })).username).toBe(LI_MING.username);
+        expect(expectOk(await core.confirmBinding({ channelUserId: 'wx-openid-1', code: await latestCode(core, LI_MING.phone) })).username).toBe(
+          LI_MING.username,
+        );
         expect(expectOk(await core.getBinding({ channelUserId: 'wx-openid-1' })).username).toBe(LI_MING.username);
         expect(expectOk(await core.unbind({ channelUserId: 'wx-openid-1' })).username).toBe(LI_MING.username);
         expect(expectOk(await core.getBinding({ channelUserId: 'wx-openid-1' })).username).toBeNull();

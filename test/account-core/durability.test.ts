@@ -7,7 +7,15 @@ import type { Storage } from '../../src/storage/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { createSeededCore, createTestClock, expectOk, latestCode, photo, SECOND } from './harness.js';
 
-const NEWCOMER = { username: '13811112222', phone: '13811112222', password: 'Newpass2024', name: '李明', idType: 'resident-id' as const, idNumber: '110105200101011235', reRegister: true };
+const NEWCOMER = {
+  username: '13811112222',
+  phone: '13811112222',
+  password: 'Newpass2024',
+  name: '李明',
+  idType: 'resident-id' as const,
+  idNumber: '110105200101011235',
+  reRegister: true,
+};
 
 describe('durability on lowdb storage', () => {
   it('keeps every acknowledged change across a crash and restart', async () => {
@@ -40,10 +48,12 @@ describe('durability on lowdb storage', () => {
     const dir = tempDir();
     const clock = createTestClock();
     const first = await createSeededCore({ storage: createLowdbStorage(dir), clock });
-    expectOk(await first.core.verifySecurityAnswers({ username: '13912345678', answers: ['王秀英'] }).then(async (grant) => {
-      if (!grant.ok) return grant;
-      return first.core.resetPassword({ token: grant.value.resetToken, newPassword: 'Changed2025' });
-    }));
+    expectOk(
+      await first.core.verifySecurityAnswers({ username: '13912345678', answers: ['王秀英'] }).then(async (grant) => {
+        if (!grant.ok) return grant;
+        return first.core.resetPassword({ token: grant.value.resetToken, newPassword: 'Changed2025' });
+      }),
+    );
     await first.storage.close();
 
     const second = await createSeededCore({ storage: createLowdbStorage(dir), clock });
@@ -75,7 +85,8 @@ describe.each([
   it('lets exactly 5 of 8 parallel classmate requests through', async () => {
     const { core } = await createSeededCore({ storage: makeStorage() });
     expectOk(await core.register(NEWCOMER));
-    const ask = () => core.requestClassmateAssist({ username: NEWCOMER.username, classmateName: '王芳', classmatePhone: '13700001111', ownPhone: NEWCOMER.phone });
+    const ask = () =>
+      core.requestClassmateAssist({ username: NEWCOMER.username, classmateName: '王芳', classmatePhone: '13700001111', ownPhone: NEWCOMER.phone });
     const results = await Promise.all(Array.from({ length: 8 }, ask));
     expect(results.filter((r) => r.ok)).toHaveLength(5);
     expect(expectOk(await core.listInbox({ username: 'wangfang@example.com' })).requests).toHaveLength(5);
@@ -84,7 +95,9 @@ describe.each([
   it('accepts one of several parallel photo submissions and counts one upload', async () => {
     const { core } = await createSeededCore({ storage: makeStorage() });
     expectOk(await core.register(NEWCOMER));
-    const results = await Promise.all(Array.from({ length: 5 }, () => core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') })),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(expectOk(await core.getDuplicateStatus({ username: NEWCOMER.username }))).toMatchObject({ uploadsToday: 1, uploadsTotal: 1 });
     expect(expectOk(await core.listReviews({ status: 'pending' })).reviews).toHaveLength(1);
@@ -93,7 +106,16 @@ describe.each([
   it('registers one account when the same username or the same free ID arrive together', async () => {
     const { core } = await createSeededCore({ storage: makeStorage() });
     const sameUsername = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => core.register({ username: 'x@example.com', email: 'x@example.com', password: 'Abcdefg1', name: '周杰', idType: 'other', idNumber: `E1234567${i}` })),
+      Array.from({ length: 4 }, (_, i) =>
+        core.register({
+          username: 'x@example.com',
+          email: 'x@example.com',
+          password: 'Abcdefg1',
+          name: '周杰',
+          idType: 'other',
+          idNumber: `E1234567${i}`,
+        }),
+      ),
     );
     expect(sameUsername.filter((r) => r.ok)).toHaveLength(1);
     const sameId = await Promise.all(

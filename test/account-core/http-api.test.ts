@@ -19,13 +19,22 @@ async function liveServer(apiToken: string | undefined = API_TOKEN) {
 async function send(url: string, init: RequestInit = {}) {
   const response = await fetch(url, init);
   const text = await response.text();
-  return { status: response.status, type: response.headers.get('content-type') ?? '', text, json: () => JSON.parse(text) as { error: { code: string; message: string } } };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    text,
+    json: () => JSON.parse(text) as { error: { code: string; message: string } },
+  };
 }
 
 describe('account core HTTP API', () => {
   it('answers malformed JSON with 400 invalid_input in JSON, never an HTML page', async () => {
     const { api } = await liveServer();
-    const response = await send(`${api}/username-lookups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"idNumber": "1101' });
+    const response = await send(`${api}/username-lookups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"idNumber": "1101',
+    });
     expect(response.status).toBe(400);
     expect(response.type).toContain('application/json');
     expect(response.json().error).toMatchObject({ code: 'invalid_input', message: '请求内容不是有效的JSON。' });
@@ -35,22 +44,44 @@ describe('account core HTTP API', () => {
     const { api } = await liveServer();
     const array = await send(`${api}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' });
     expect(array.status).toBe(400);
-    const missing = await send(`${api}/username-lookups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"idNumber":"110105200101011235","name":"李明"}' });
+    const missing = await send(`${api}/username-lookups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"idNumber":"110105200101011235","name":"李明"}',
+    });
     expect(missing.status).toBe(400);
     expect(missing.json().error.message).toContain('callerId');
-    const wrongType = await send(`${api}/accounts/13912345678/inbox/x/response`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"accept":"yes"}' });
+    const wrongType = await send(`${api}/accounts/13912345678/inbox/x/response`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"accept":"yes"}',
+    });
     expect(wrongType.json().error.code).toBe('invalid_input');
   });
 
   it('refuses an oversized body with 413, and takes two 300 KB photos', async () => {
     const { api, core } = await liveServer();
     const huge = JSON.stringify({ front: { name: 'a.jpg', type: 'image/jpeg', data: 'A'.repeat(2_000_000) } });
-    const response = await send(`${api}/accounts/13811112222/photo-reviews`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+    const response = await send(`${api}/accounts/13811112222/photo-reviews`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: huge,
+    });
     expect(response.status).toBe(413);
     expect(response.json().error).toMatchObject({ code: 'invalid_input' });
     expect(response.json().error.message).toContain('300KB');
 
-    expectOk(await core.register({ username: '13811112222', phone: '13811112222', password: 'Newpass2024', name: '李明', idType: 'resident-id', idNumber: '110105200101011235', reRegister: true }));
+    expectOk(
+      await core.register({
+        username: '13811112222',
+        phone: '13811112222',
+        password: 'Newpass2024',
+        name: '李明',
+        idType: 'resident-id',
+        idNumber: '110105200101011235',
+        reRegister: true,
+      }),
+    );
     const fits = await send(`${api}/accounts/13811112222/photo-reviews`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -97,10 +128,22 @@ describe('account core HTTP API', () => {
 
   it('maps domain errors to sensible statuses', async () => {
     const { api } = await liveServer();
-    const post = (path: string, body: unknown) => send(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) =>
+      send(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post('/sessions', { username: '13912345678', password: 'nope12345' })).status).toBe(401);
     expect((await post('/id-number-checks', { idNumber: '110105200101011234' })).status).toBe(400);
-    expect((await post('/accounts', { username: '13811112222', phone: '13811112222', password: 'Newpass2024', name: '李明', idType: 'resident-id', idNumber: '110105200101011235' })).status).toBe(409);
+    expect(
+      (
+        await post('/accounts', {
+          username: '13811112222',
+          phone: '13811112222',
+          password: 'Newpass2024',
+          name: '李明',
+          idType: 'resident-id',
+          idNumber: '110105200101011235',
+        })
+      ).status,
+    ).toBe(409);
     expect((await post('/password-resets', { token: 'x'.repeat(43), newPassword: 'Newpass2024' })).status).toBe(410);
     expect((await send(`${api}/accounts/13000000000/recovery-methods`)).status).toBe(404);
   });
@@ -135,7 +178,17 @@ describe('account core HTTP API', () => {
     const agent = createHttpAccountCore({ baseUrl: api, token: API_TOKEN, render });
 
     expectOk(await user.login({ username: '13912345678', password: 'Demo@2024a' }));
-    expectOk(await user.register({ username: 'zhou@example.com', email: 'zhou@example.com', password: 'Secret2024x', name: '周杰', idType: 'resident-id', idNumber: '110105200505051233', securityQuestions: [{ question: '小学名字？', answer: '红星小学' }] }));
+    expectOk(
+      await user.register({
+        username: 'zhou@example.com',
+        email: 'zhou@example.com',
+        password: 'Secret2024x',
+        name: '周杰',
+        idType: 'resident-id',
+        idNumber: '110105200505051233',
+        securityQuestions: [{ question: '小学名字？', answer: '红星小学' }],
+      }),
+    );
     expectOk(await user.sendSmsCode({ username: '13912345678', purpose: 'reset-password' }));
     const smsCode = await latestCode(agent, '13912345678');
     const grant = expectOk(await user.verifySmsCode({ username: '13912345678', code: smsCode }));
@@ -152,7 +205,19 @@ describe('account core HTTP API', () => {
 
     const grantRoutes = /sms-code-verifications|security-answer-verifications/;
     for (const { url, body } of seen) {
-      for (const secret of ['Demo@2024a', 'Secret2024x', 'Changed2025x', 'Changed2026x', '红星小学', '$argon2', 'passwordHash', 'answerHash', smsCode, bindCode, mailToken]) {
+      for (const secret of [
+        'Demo@2024a',
+        'Secret2024x',
+        'Changed2025x',
+        'Changed2026x',
+        '红星小学',
+        '$argon2',
+        'passwordHash',
+        'answerHash',
+        smsCode,
+        bindCode,
+        mailToken,
+      ]) {
         expect(body, `${url} leaks ${secret}`).not.toContain(secret);
       }
       if (!grantRoutes.test(url)) {

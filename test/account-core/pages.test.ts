@@ -83,19 +83,39 @@ describe('reset page /core/reset/:token', () => {
 describe('activation page /core/activate/:token', () => {
   it('activates the e-mail once, which then becomes a recovery method', async () => {
     const { core, baseUrl } = await site();
-    expectOk(await core.register({ username: 'zhou@example.com', email: 'zhou@example.com', password: 'Abcdefg1', name: '周杰', idType: 'resident-id', idNumber: '110105200505051233' }));
+    expectOk(
+      await core.register({
+        username: 'zhou@example.com',
+        email: 'zhou@example.com',
+        password: 'Abcdefg1',
+        name: '周杰',
+        idType: 'resident-id',
+        idNumber: '110105200505051233',
+      }),
+    );
     expect(expectOk(await core.getRecoveryMethods({ username: 'zhou@example.com' })).methods).toEqual([]);
     const token = await latestLinkToken(core, 'zhou@example.com', 'activate');
     const first = await page(`${baseUrl}/core/activate/${token}`);
     expect(first.html).toContain('邮箱激活成功');
     const second = await page(`${baseUrl}/core/activate/${token}`);
     expect(second.html).toContain('该邮箱已激活，请不要重复操作');
-    expect(expectOk(await core.getRecoveryMethods({ username: 'zhou@example.com' })).methods).toEqual([{ kind: 'email', target: 'z***@example.com' }]);
+    expect(expectOk(await core.getRecoveryMethods({ username: 'zhou@example.com' })).methods).toEqual([
+      { kind: 'email', target: 'z***@example.com' },
+    ]);
   });
 
   it('tells the user an expired activation link has expired, in the seeds’ words', async () => {
     const { core, clock, baseUrl } = await site();
-    expectOk(await core.register({ username: 'zhou@example.com', email: 'zhou@example.com', password: 'Abcdefg1', name: '周杰', idType: 'resident-id', idNumber: '110105200505051233' }));
+    expectOk(
+      await core.register({
+        username: 'zhou@example.com',
+        email: 'zhou@example.com',
+        password: 'Abcdefg1',
+        name: '周杰',
+        idType: 'resident-id',
+        idNumber: '110105200505051233',
+      }),
+    );
     const token = await latestLinkToken(core, 'zhou@example.com', 'activate');
     clock.advance(25 * HOUR);
     expect((await page(`${baseUrl}/core/activate/${token}`)).html).toContain('校验码已过期，请重新注册或重新获取校验码');

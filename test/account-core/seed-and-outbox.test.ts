@@ -92,7 +92,15 @@ describe('outbox', () => {
       const clock = createTestClock();
       const storage = createMemoryStorage();
       const outbox = createMailForwardingOutbox(createEmbeddedOutbox(storage, clock.now), { mail, from: 'kefu@chsi.com.cn' });
-      const core = createEmbeddedAccountCore({ storage, render, calendar: new WorkingDayCalendar(), outbox, publicUrl: PUBLIC_URL, clock: clock.now, passwordHasher: fastHasher });
+      const core = createEmbeddedAccountCore({
+        storage,
+        render,
+        calendar: new WorkingDayCalendar(),
+        outbox,
+        publicUrl: PUBLIC_URL,
+        clock: clock.now,
+        passwordHasher: fastHasher,
+      });
       await seedAccountCore(core, demoSeedFile);
       expectOk(await core.sendResetEmail({ username: '13912345678' }));
       expectOk(await core.sendSmsCode({ username: '13912345678', purpose: 'reset-password' }));
@@ -111,7 +119,15 @@ describe('outbox', () => {
     const storage = createMemoryStorage();
     const failing: MailSender = { sendMail: async () => Promise.reject(new Error('connection refused')) };
     const outbox = createMailForwardingOutbox(createEmbeddedOutbox(storage, clock.now), { mail: failing, from: 'kefu@chsi.com.cn' });
-    const core = createEmbeddedAccountCore({ storage, render, calendar: new WorkingDayCalendar(), outbox, publicUrl: PUBLIC_URL, clock: clock.now, passwordHasher: fastHasher });
+    const core = createEmbeddedAccountCore({
+      storage,
+      render,
+      calendar: new WorkingDayCalendar(),
+      outbox,
+      publicUrl: PUBLIC_URL,
+      clock: clock.now,
+      passwordHasher: fastHasher,
+    });
     await seedAccountCore(core, demoSeedFile);
     const result = await core.sendResetEmail({ username: '13912345678' });
     expect(result).toMatchObject({ ok: false, error: { code: 'unavailable' } });

@@ -6,13 +6,24 @@ import { ADMIN, pngImage, startHelpdesk } from './support.js';
 const CHROMIUM = '/usr/bin/chromium';
 const missingBrowser = !existsSync(CHROMIUM) && !process.env.CI;
 if (missingBrowser) {
-  console.warn(`[browser test skipped] ${CHROMIUM} not found; install Debian's chromium (apt-get install -y chromium). In CI (CI set) this test always runs.`);
+  console.warn(
+    `[browser test skipped] ${CHROMIUM} not found; install Debian's chromium (apt-get install -y chromium). In CI (CI set) this test always runs.`,
+  );
 }
 
 async function launch(): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   afterEach(() => browser.close());
   return browser;
@@ -57,9 +68,7 @@ describe('agent console in a real browser', () => {
       await expect.poll(() => agent.locator('.description').innerText()).toContain('页面一直转圈');
       const screenshot = agent.locator('img.screenshot').first();
       await screenshot.waitFor();
-      await expect
-        .poll(() => screenshot.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
-        .toBe(2);
+      await expect.poll(() => screenshot.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(2);
 
       await agent.fill('#reply-text', '您好，请清除浏览器缓存后换用 Chrome 再试一次。');
       await agent.click('#send-reply');

@@ -27,11 +27,22 @@ describe('console access control', () => {
   it('answers 401 to every agent route without a session', async () => {
     const { service, baseUrl } = await startHelpdesk();
     const id = await escalate(service.user('u1'));
-    for (const path of ['/api/agent/tickets?status=open', `/api/agent/tickets/${id}`, '/api/agent/me', '/api/agent/reviews', '/api/agent/outbox', '/api/agent/no-such-route']) {
+    for (const path of [
+      '/api/agent/tickets?status=open',
+      `/api/agent/tickets/${id}`,
+      '/api/agent/me',
+      '/api/agent/reviews',
+      '/api/agent/outbox',
+      '/api/agent/no-such-route',
+    ]) {
       const response = await fetch(`${baseUrl}${path}`);
       expect(response.status, path).toBe(401);
     }
-    const post = await fetch(`${baseUrl}/api/agent/tickets/${id}/replies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hi"}' });
+    const post = await fetch(`${baseUrl}/api/agent/tickets/${id}/replies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"text":"hi"}',
+    });
     expect(post.status).toBe(401);
     const ticket = await service.service.context.storage.documents<{ screenshots: { id: string }[] }>('helpdesk-tickets').get(id);
     const shot = await fetch(`${baseUrl}/api/agent/screenshots/${ticket!.screenshots[0]!.id}`);
@@ -47,7 +58,11 @@ describe('console access control', () => {
   it('logs in with HttpOnly SameSite cookies, refuses wrong passwords, and locks out after repeated failures', async () => {
     const { baseUrl, handle } = await startHelpdesk();
     const login = (password: string) =>
-      fetch(`${baseUrl}/api/agent/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: ADMIN.username, password }) });
+      fetch(`${baseUrl}/api/agent/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: ADMIN.username, password }),
+      });
     const ok = await login(ADMIN.password);
     expect(ok.status).toBe(200);
     const cookie = ok.headers.getSetCookie().find((line) => line.startsWith('chsi_agent='))!;
@@ -148,7 +163,7 @@ describe('console access control', () => {
     await user.says('页面打不开，提示系统繁忙');
     await user.says('1');
     const admin = await AgentClient.login(baseUrl, ADMIN.username, ADMIN.password);
-    const [row] = (await admin.json('/api/agent/tickets?status=open'));
+    const [row] = await admin.json('/api/agent/tickets?status=open');
     const ticket = await admin.json(`/api/agent/tickets/${row.id}`);
     expect(ticket).toMatchObject({ id: row.id, status: 'open', channel: 'web', username: '13912345678' });
     expect(ticket.screenshots).toHaveLength(1);
@@ -195,7 +210,11 @@ describe('console work', () => {
 
     const noReason = await agent.form(`/console/reviews/${reviewId}/decision`, { decision: 'reject', _csrf: agent.csrfToken });
     expect(noReason.headers.get('location')).toContain('notice=reason-needed');
-    const rejected = await agent.form(`/console/reviews/${reviewId}/decision`, { decision: 'reject', reason: '照片模糊，看不清证件号码', _csrf: agent.csrfToken });
+    const rejected = await agent.form(`/console/reviews/${reviewId}/decision`, {
+      decision: 'reject',
+      reason: '照片模糊，看不清证件号码',
+      _csrf: agent.csrfToken,
+    });
     expect(rejected.status).toBe(303);
     const review = await core.getReview({ reviewId });
     expect(review.ok && review.value).toMatchObject({ state: 'rejected', reason: '照片模糊，看不清证件号码', decidedBy: 'reviewer' });

@@ -113,9 +113,21 @@ describe('ticket e-mail on loopback', () => {
 
   it('never answers auto-replies, bounces or its own mail', async () => {
     const { sink, mail, port, handle } = await startWithSink();
-    await mail.sendMail({ from: 'away@example.com', to: SUPPORT, subject: '自动回复：休假中', text: '我正在休假。', headers: { 'Auto-Submitted': 'auto-replied' } });
+    await mail.sendMail({
+      from: 'away@example.com',
+      to: SUPPORT,
+      subject: '自动回复：休假中',
+      text: '我正在休假。',
+      headers: { 'Auto-Submitted': 'auto-replied' },
+    });
     await mail.sendMail({ from: 'news@example.com', to: SUPPORT, subject: '月报', text: '本月新闻很多很多。', headers: { Precedence: 'bulk' } });
-    await mail.sendMail({ from: 'robot@example.com', to: SUPPORT, subject: 'Out of office', text: 'I am away this week.', headers: { 'X-Autoreply': 'yes' } });
+    await mail.sendMail({
+      from: 'robot@example.com',
+      to: SUPPORT,
+      subject: 'Out of office',
+      text: 'I am away this week.',
+      headers: { 'X-Autoreply': 'yes' },
+    });
     await mail.sendMail({ from: SUPPORT, to: SUPPORT, subject: '我们自己的信', text: '不应该变成工单。' });
     const bounce = [
       'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>',
@@ -156,7 +168,13 @@ describe('ticket e-mail on loopback', () => {
 
   it('refuses a forged In-Reply-To or ticket number from another sender: it opens its own ticket', async () => {
     const { sink, mail, handle } = await startWithSink();
-    await mail.sendMail({ from: 'victim@example.com', to: SUPPORT, subject: '我的问题', text: '我的账号 13912345678 登录异常，请帮忙看看', messageId: '<victim-1@example.com>' });
+    await mail.sendMail({
+      from: 'victim@example.com',
+      to: SUPPORT,
+      subject: '我的问题',
+      text: '我的账号 13912345678 登录异常，请帮忙看看',
+      messageId: '<victim-1@example.com>',
+    });
     const [victimRow] = await handle.tickets.list();
     const ack = sink.messages[0]!.mail;
 
@@ -209,7 +227,13 @@ describe('ticket e-mail on loopback', () => {
   it('keeps agent mail in the sent-mail store when SMTP_URL is not set, and says so', async () => {
     const harness = await startHelpdesk({ env: { SUPPORT_EMAIL: SUPPORT } });
     const mail = mailClient(harness.helpdesk.smtpPort!);
-    await mail.sendMail({ from: 'nosmtp@example.com', to: SUPPORT, subject: '问题', text: '用户名 13912345678，激活邮件收不到', attachments: [{ filename: 'a.png', content: pngImage().data }] });
+    await mail.sendMail({
+      from: 'nosmtp@example.com',
+      to: SUPPORT,
+      subject: '问题',
+      text: '用户名 13912345678，激活邮件收不到',
+      attachments: [{ filename: 'a.png', content: pngImage().data }],
+    });
     const [row] = await harness.handle.tickets.list();
     const admin = await AgentClient.login(harness.baseUrl, ADMIN.username, ADMIN.password);
     const reply = await admin.post(`/api/agent/tickets/${row!.id}/replies`, { text: '请检查垃圾邮件文件夹。' });

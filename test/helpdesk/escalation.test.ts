@@ -173,7 +173,9 @@ describe('escalate: 转人工', () => {
     expect((await handle.tickets.get(row!.id))!.sla.respondedAt).toBeDefined();
 
     await handle.tickets.close(row!.id, 'admin');
-    const after = (await (await fetch(`${baseUrl}/api/chat/messages?userId=web-user-5&after=1`)).json()) as { messages: { replies: { text: string }[] }[] };
+    const after = (await (await fetch(`${baseUrl}/api/chat/messages?userId=web-user-5&after=1`)).json()) as {
+      messages: { replies: { text: string }[] }[];
+    };
     expect(after.messages[0]!.replies[0]!.text).toContain('已处理完毕并关闭');
     const conversation = await service.service.assistant.updateConversation('web:web-user-5', (state) => state);
     expect(conversation?.handoff).toBeUndefined();

@@ -55,8 +55,12 @@ describe('three working days on China’s calendar', () => {
     expect(policy.status(sla, new Date('2026-11-24T10:00:00+08:00'))).toMatchObject({ state: 'running', workingDaysLeft: 2 });
     expect(policy.status(sla, new Date('2026-11-25T12:00:00+08:00'))).toMatchObject({ state: 'warning' });
     expect(policy.status(sla, new Date('2026-11-26T10:00:01+08:00')).state).toBe('breached');
-    expect(policy.status({ ...sla, respondedAt: new Date('2026-11-25T09:00:00+08:00').toISOString() }, new Date('2026-12-10T00:00:00+08:00')).state).toBe('met');
-    expect(policy.status({ ...sla, respondedAt: new Date('2026-11-27T09:00:00+08:00').toISOString() }, new Date('2026-12-10T00:00:00+08:00')).state).toBe('met-late');
+    expect(
+      policy.status({ ...sla, respondedAt: new Date('2026-11-25T09:00:00+08:00').toISOString() }, new Date('2026-12-10T00:00:00+08:00')).state,
+    ).toBe('met');
+    expect(
+      policy.status({ ...sla, respondedAt: new Date('2026-11-27T09:00:00+08:00').toISOString() }, new Date('2026-12-10T00:00:00+08:00')).state,
+    ).toBe('met-late');
   });
 });
 

@@ -19,7 +19,6 @@ export interface HelpdeskHarness {
   baseUrl: string;
 }
 
-
 /**
  * The whole service with the guided flows and the help desk, an admin from ADMIN_USER, the demo
  * core, and the SMTP listener on a free loopback port.
@@ -99,7 +98,10 @@ export class AgentClient {
       body: JSON.stringify({ username, password }),
     });
     if (response.status !== 200) throw new Error(`login failed: ${response.status}`);
-    const cookie = response.headers.getSetCookie().find((line) => line.startsWith('chsi_agent='))!.split(';')[0]!;
+    const cookie = response.headers
+      .getSetCookie()
+      .find((line) => line.startsWith('chsi_agent='))!
+      .split(';')[0]!;
     const body = (await response.json()) as { csrfToken: string };
     return new AgentClient(baseUrl, cookie, body.csrfToken);
   }

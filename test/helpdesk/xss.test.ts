@@ -15,7 +15,7 @@ describe('everything users type renders inert in the console', () => {
     await user.says('1');
 
     const admin = await AgentClient.login(baseUrl, ADMIN.username, ADMIN.password);
-    const [row] = (await admin.json('/api/agent/tickets?status=open'));
+    const [row] = await admin.json('/api/agent/tickets?status=open');
     const pages = [
       await admin.pageHtml(`/console/tickets/${row.id}`),
       await admin.pageHtml('/console/tickets'),

@@ -1,5 +1,11 @@
 import path from 'node:path';
-import { createArgon2Hasher, createEmbeddedAccountCore, createEmbeddedOutbox, seedAccountCore, type EmbeddedAccountCore } from '../../src/account-core/index.js';
+import {
+  createArgon2Hasher,
+  createEmbeddedAccountCore,
+  createEmbeddedOutbox,
+  seedAccountCore,
+  type EmbeddedAccountCore,
+} from '../../src/account-core/index.js';
 import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
 import { projectRoot } from '../../src/config.js';
 import { createTextRenderer } from '../../src/render/renderer.js';

@@ -49,27 +49,23 @@ export function createChatRouter(deps: ChatRouterDeps): express.Router {
   const fail = (res: Response, status: number, code: string, vars: Record<string, unknown> = {}) =>
     res.status(status).json({ error: deps.render('api/error', { code, ...vars }) });
 
-  router.post(
-    '/api/chat',
-    express.json({ limit: jsonLimit, strict: true, type: () => true }),
-    async (req: Request, res: Response) => {
-      const parsed = chatRequestSchema.safeParse(req.body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        return fail(res, 400, 'invalid-field', { field: issue.path.join('.') || 'body', limit: MAX_TEXT });
-      }
-      const { userId, text, image } = parsed.data;
-      let inboundImage;
-      if (image) {
-        const bytes = decodeBase64(image.data);
-        if (!bytes) return fail(res, 400, 'image-not-base64');
-        if (bytes.length > maxImageBytes) return fail(res, 400, 'image-too-large', { limitMb: maxImageBytes / 1024 / 1024 });
-        inboundImage = { name: image.name, type: image.type, data: bytes };
-      }
-      const result = await deps.assistant.handle({ channel: 'web', userId, text, image: inboundImage });
-      res.json(result);
-    },
-  );
+  router.post('/api/chat', express.json({ limit: jsonLimit, strict: true, type: () => true }), async (req: Request, res: Response) => {
+    const parsed = chatRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return fail(res, 400, 'invalid-field', { field: issue.path.join('.') || 'body', limit: MAX_TEXT });
+    }
+    const { userId, text, image } = parsed.data;
+    let inboundImage;
+    if (image) {
+      const bytes = decodeBase64(image.data);
+      if (!bytes) return fail(res, 400, 'image-not-base64');
+      if (bytes.length > maxImageBytes) return fail(res, 400, 'image-too-large', { limitMb: maxImageBytes / 1024 / 1024 });
+      inboundImage = { name: image.name, type: image.type, data: bytes };
+    }
+    const result = await deps.assistant.handle({ channel: 'web', userId, text, image: inboundImage });
+    res.json(result);
+  });
 
   router.get('/api/chat/messages', async (req: Request, res: Response) => {
     const userId = userIdSchema.safeParse(req.query.userId);
@@ -107,8 +103,7 @@ export function jsonErrorHandler(render: Render) {
     if (res.headersSent) return next(error);
     const status = (error as { status?: number }).status ?? 500;
     const type = (error as { type?: string }).type;
-    const code =
-      type === 'entity.too.large' ? 'too-large' : type === 'entity.parse.failed' ? 'not-json' : status < 500 ? 'bad-request' : 'internal';
+    const code = type === 'entity.too.large' ? 'too-large' : type === 'entity.parse.failed' ? 'not-json' : status < 500 ? 'bad-request' : 'internal';
     res.status(status < 500 ? status : 500).json({ error: render('api/error', { code }) });
   };
 }

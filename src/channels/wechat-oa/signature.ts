@@ -5,7 +5,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * `signature` signs `[token, timestamp, nonce]`; `msg_signature` adds the `Encrypt` ciphertext.
  */
 export function wechatSignature(parts: readonly string[]): string {
-  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
+  return createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 }
 
 /** Compares a signature from a request with the expected one in constant time. */

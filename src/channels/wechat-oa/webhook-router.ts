@@ -123,7 +123,13 @@ export function createWechatWebhookRouter(deps: WebhookRouterDeps): express.Rout
       return;
     }
     const now = Math.floor(deps.clock().getTime() / 1000);
-    const reply = buildWechatXml({ ToUserName: message.openid, FromUserName: message.account, CreateTime: now, MsgType: 'text', Content: answer.text });
+    const reply = buildWechatXml({
+      ToUserName: message.openid,
+      FromUserName: message.account,
+      CreateTime: now,
+      MsgType: 'text',
+      Content: answer.text,
+    });
     if (!encrypted) {
       res.type('application/xml').send(reply);
       return;
@@ -140,7 +146,10 @@ export function createWechatWebhookRouter(deps: WebhookRouterDeps): express.Rout
     const status = refusalStatus(error);
     if (status >= 500) deps.logger.error({ err: error }, 'wechat webhook failed');
     else deps.logger.warn({ status, reason: refusalReason(error) }, 'wechat request refused');
-    res.status(status).type('text/plain').send(status === 401 || status === 403 ? 'forbidden' : status === 413 ? 'too large' : status < 500 ? 'bad request' : 'error');
+    res
+      .status(status)
+      .type('text/plain')
+      .send(status === 401 || status === 403 ? 'forbidden' : status === 413 ? 'too large' : status < 500 ? 'bad request' : 'error');
   });
 
   return router;

@@ -55,7 +55,11 @@ export async function readWechatyMessage(message: MessageInterface, maxImageByte
       const fileBox = await message.toFileBox();
       const data = await fileBox.toBuffer();
       if (data.length === 0 || data.length > maxImageBytes) return { kind: 'image-failed', contactId };
-      return { kind: 'image', contactId, image: { name: fileBox.name || 'wechaty-image', type: fileBox.mediaType || 'application/octet-stream', data } };
+      return {
+        kind: 'image',
+        contactId,
+        image: { name: fileBox.name || 'wechaty-image', type: fileBox.mediaType || 'application/octet-stream', data },
+      };
     } catch {
       return { kind: 'image-failed', contactId };
     }

@@ -1,7 +1,20 @@
 import { maskUsername } from '../../privacy/mask.js';
 import type { FlowContext, FlowDefinition, FlowInput, FlowOutcome, FlowSeed, FlowState, Reply } from '../types.js';
 import { codeProblemLine, codeProblemOf, readCode } from './code-input.js';
-import { complete, invalid, knownStep, line, minutesUntil, paragraph, pickOption, toChoices, waiting, type FlowDeps, type MessageInput, type Option } from './flow-kit.js';
+import {
+  complete,
+  invalid,
+  knownStep,
+  line,
+  minutesUntil,
+  paragraph,
+  pickOption,
+  toChoices,
+  waiting,
+  type FlowDeps,
+  type MessageInput,
+  type Option,
+} from './flow-kit.js';
 import { coreTroubleLine, idProblemLine } from './shared-lines.js';
 import { readUsername } from './username-input.js';
 
@@ -45,7 +58,9 @@ export function createBindAccountFlow(deps: FlowDeps): FlowDefinition<BindAccoun
           { id: 'rebind', label: label(ctx, 'rebind') },
         ];
       case 'choose-via':
-        return (['sms', 'email'] as const).flatMap((via) => (state.targets[via] ? [{ id: via, label: label(ctx, via, { target: state.targets[via] }) }] : []));
+        return (['sms', 'email'] as const).flatMap((via) =>
+          state.targets[via] ? [{ id: via, label: label(ctx, via, { target: state.targets[via] }) }] : [],
+        );
       case 'enter-code': {
         const other: Via = state.via === 'sms' ? 'email' : 'sms';
         return [
@@ -77,7 +92,8 @@ export function createBindAccountFlow(deps: FlowDeps): FlowDefinition<BindAccoun
     const masked = maskUsername(username);
     const account = await ctx.core.getAccount({ username });
     if (!account.ok) {
-      if (account.error.code === 'not_registered') return show(ctx, ASK_USERNAME, [...lead, line(ctx, `${T}/not-registered`, { maskedUsername: masked })]);
+      if (account.error.code === 'not_registered')
+        return show(ctx, ASK_USERNAME, [...lead, line(ctx, `${T}/not-registered`, { maskedUsername: masked })]);
       return show(ctx, ASK_USERNAME, [...lead, coreTroubleLine(ctx)]);
     }
     const view = account.value;
@@ -105,7 +121,11 @@ export function createBindAccountFlow(deps: FlowDeps): FlowDefinition<BindAccoun
     if (sent.ok) {
       const state = { ...next, sentTo: sent.value.sentTo };
       const hours = Math.round(minutesUntil(sent.value.expiresAt, ctx.now) / 60);
-      return waiting(state, paragraph(...lead, line(ctx, `${T}/code-sent`, { sentTo: state.sentTo, via: state.via, hours, again })), optionsFor(ctx, state));
+      return waiting(
+        state,
+        paragraph(...lead, line(ctx, `${T}/code-sent`, { sentTo: state.sentTo, via: state.via, hours, again })),
+        optionsFor(ctx, state),
+      );
     }
     const problem = codeProblemOf(sent.error);
     if (problem === 'too-soon' || problem === 'daily-limit') return show(ctx, next, [...lead, codeProblemLine(ctx, problem, sent.error)]);
@@ -122,7 +142,11 @@ export function createBindAccountFlow(deps: FlowDeps): FlowDefinition<BindAccoun
     return invalid(ASK_USERNAME, paragraph(problem, ...prompt(ctx, ASK_USERNAME)));
   }
 
-  async function enterCode(ctx: FlowContext, state: Extract<BindAccountState, { step: 'enter-code' }>, input: MessageInput): Promise<FlowOutcome<BindAccountState>> {
+  async function enterCode(
+    ctx: FlowContext,
+    state: Extract<BindAccountState, { step: 'enter-code' }>,
+    input: MessageInput,
+  ): Promise<FlowOutcome<BindAccountState>> {
     const options = optionsFor(ctx, state);
     const picked = pickOption(input, options, words);
     if (picked === 'switch-via') {
@@ -179,7 +203,18 @@ export function createBindAccountFlow(deps: FlowDeps): FlowDefinition<BindAccoun
         case 'choose-via': {
           const picked = pickOption(input, optionsFor(ctx, state), words);
           if (picked === 'sms' || picked === 'email') {
-            return send(ctx, { flow: 'bind-account', step: 'enter-code', username: state.username, targets: state.targets, via: picked, sentTo: state.targets[picked] ?? '' }, false);
+            return send(
+              ctx,
+              {
+                flow: 'bind-account',
+                step: 'enter-code',
+                username: state.username,
+                targets: state.targets,
+                via: picked,
+                sentTo: state.targets[picked] ?? '',
+              },
+              false,
+            );
           }
           return invalid(state, [line(ctx, `${T}/choose`)], optionsFor(ctx, state));
         }

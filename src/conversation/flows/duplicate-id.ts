@@ -5,7 +5,21 @@ import { detectImageType } from '../../media/image-type.js';
 import { maskIdNumber, maskPhone, maskUsername } from '../../privacy/mask.js';
 import type { Entities } from '../../text/entities.js';
 import type { FlowContext, FlowDefinition, FlowInput, FlowOutcome, FlowSeed, FlowState, Reply } from '../types.js';
-import { chinaTime, complete, delegate, invalid, knownStep, line, paragraph, pickOption, toChoices, waiting, type FlowDeps, type MessageInput, type Option } from './flow-kit.js';
+import {
+  chinaTime,
+  complete,
+  delegate,
+  invalid,
+  knownStep,
+  line,
+  paragraph,
+  pickOption,
+  toChoices,
+  waiting,
+  type FlowDeps,
+  type MessageInput,
+  type Option,
+} from './flow-kit.js';
 import { readIdNumber, readName } from './identity-input.js';
 import { coreTroubleLine, idProblemLine } from './shared-lines.js';
 
@@ -184,7 +198,8 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
 
   async function chooseResolution(ctx: FlowContext, state: Step<'choose-resolution'>, input: MessageInput): Promise<FlowOutcome<DuplicateIdState>> {
     const picked = pickOption(input, optionsFor(ctx, state), words);
-    if (picked === 'classmate') return show(ctx, { flow: 'duplicate-id', step: 'classmate-name', username: state.username }, [line(ctx, `${T}/classmate-intro`)]);
+    if (picked === 'classmate')
+      return show(ctx, { flow: 'duplicate-id', step: 'classmate-name', username: state.username }, [line(ctx, `${T}/classmate-intro`)]);
     if (picked !== 'photo' && picked !== 'progress') return retry(ctx, state, [line(ctx, `${T}/choose`)]);
     const status = await ctx.core.getDuplicateStatus({ username: state.username });
     if (!status.ok) return complete([accountTrouble(ctx, status.error)]);
@@ -222,7 +237,9 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
   async function submitPhotos(ctx: FlowContext, state: Step<'upload-photos'>, front: Photo, back: Photo): Promise<FlowOutcome<DuplicateIdState>> {
     const submitted = await ctx.core.submitPhotoReview({ username: state.username, front, back });
     if (submitted.ok) {
-      return complete([line(ctx, `${T}/photos-submitted`, { dueAt: chinaTime(submitted.value.dueAt), submittedAt: chinaTime(submitted.value.createdAt) })]);
+      return complete([
+        line(ctx, `${T}/photos-submitted`, { dueAt: chinaTime(submitted.value.dueAt), submittedAt: chinaTime(submitted.value.createdAt) }),
+      ]);
     }
     const error = submitted.error;
     const side: Side = error.details?.side === 'back' ? 'back' : 'front';
@@ -242,7 +259,9 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
       case 'upload_total_limit':
         return show(ctx, menu(state.username), [line(ctx, `${T}/upload-limit`, { kind: 'total', limit: error.details?.limit ?? null })]);
       case 'review_pending':
-        return complete([line(ctx, `${T}/progress`, { state: 'pending', dueAt: chinaTime(typeof error.details?.dueAt === 'string' ? error.details.dueAt : null) })]);
+        return complete([
+          line(ctx, `${T}/progress`, { state: 'pending', dueAt: chinaTime(typeof error.details?.dueAt === 'string' ? error.details.dueAt : null) }),
+        ]);
       case 'no_conflict':
         return complete([line(ctx, `${T}/no-conflict`, { maskedUsername: maskUsername(state.username) })]);
       default:
@@ -257,7 +276,8 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
     const askPhone: DuplicateIdState = { flow: 'duplicate-id', step: 'classmate-phone', username, classmateName };
     if (sent.ok) return complete([line(ctx, `${T}/assist-sent`, { classmateName, maskedClassmatePhone: maskPhone(classmatePhone) })]);
     const error = sent.error;
-    const problem = (kind: string) => line(ctx, `${T}/assist-problem`, { kind, classmateName, maskedClassmatePhone: maskPhone(classmatePhone), limit: error.details?.limit ?? null });
+    const problem = (kind: string) =>
+      line(ctx, `${T}/assist-problem`, { kind, classmateName, maskedClassmatePhone: maskPhone(classmatePhone), limit: error.details?.limit ?? null });
     switch (error.code) {
       case 'classmate_not_found':
         return show(ctx, askPhone, [problem('not-found')]);
@@ -303,7 +323,8 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
       case 'confirm-reregister': {
         const picked = pickOption(input, optionsFor(ctx, state), words, { yes: 'confirm', no: 'reconsider' });
         if (picked === 'confirm') return show(ctx, { flow: 'duplicate-id', step: 'register-guide', idNumber: state.idNumber });
-        if (picked === 'reconsider') return show(ctx, { flow: 'duplicate-id', step: 'registered', idNumber: state.idNumber }, [line(ctx, `${T}/reconsidered`)]);
+        if (picked === 'reconsider')
+          return show(ctx, { flow: 'duplicate-id', step: 'registered', idNumber: state.idNumber }, [line(ctx, `${T}/reconsidered`)]);
         return retry(ctx, state, [line(ctx, `${T}/confirm-needed`)]);
       }
       case 'register-guide': {
@@ -323,7 +344,13 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
       case 'classmate-phone': {
         const phone = input.entities.phones[0];
         if (!phone) return retry(ctx, state, [line(ctx, `${T}/need-phone`)]);
-        return show(ctx, { flow: 'duplicate-id', step: 'own-phone', username: state.username, classmateName: state.classmateName, classmatePhone: phone });
+        return show(ctx, {
+          flow: 'duplicate-id',
+          step: 'own-phone',
+          username: state.username,
+          classmateName: state.classmateName,
+          classmatePhone: phone,
+        });
       }
       case 'own-phone': {
         const phone = input.entities.phones[0];
@@ -337,7 +364,12 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
   }
 
   function recoverOldAccount(ctx: FlowContext, idNumber: string): FlowOutcome<DuplicateIdState> {
-    const entities: Entities = { idNumbers: [{ value: idNumber, check: checkIdNumber(idNumber, 'resident-id', ctx.now) }], phones: [], emails: [], codes: [] };
+    const entities: Entities = {
+      idNumbers: [{ value: idNumber, check: checkIdNumber(idNumber, 'resident-id', ctx.now) }],
+      phones: [],
+      emails: [],
+      codes: [],
+    };
     return delegate({ flow: 'duplicate-id', step: 'recovering' }, [], 'recover-username', { entities, text: '' });
   }
 

@@ -10,7 +10,7 @@ export type IdReadingProblem = IdNumberProblem | { kind: 'phone' };
 export type IdReading = { kind: 'none' } | { kind: 'valid'; value: string } | { kind: 'invalid'; problem: IdReadingProblem };
 
 // Letters and digits with inner spaces or hyphens: "11010519491231002x", "110105 2001".
-const ALPHANUMERIC_RUN = /[0-9A-Za-z](?:[0-9A-Za-z \-]*[0-9A-Za-z])?/g;
+const ALPHANUMERIC_RUN = /[0-9A-Za-z](?:[0-9A-Za-z -]*[0-9A-Za-z])?/g;
 
 /**
  * The ID number in a message, validated against today's date. Spaces, hyphens, full-width

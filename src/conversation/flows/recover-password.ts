@@ -2,7 +2,21 @@ import type { RecoveryMethod } from '../../account-core/types.js';
 import { maskUsername } from '../../privacy/mask.js';
 import type { FlowContext, FlowDefinition, FlowInput, FlowOutcome, FlowSeed, FlowState, Reply } from '../types.js';
 import { codeProblemLine, codeProblemOf, readCode } from './code-input.js';
-import { complete, delegate, invalid, knownStep, line, minutesUntil, paragraph, pickOption, toChoices, waiting, type FlowDeps, type MessageInput, type Option } from './flow-kit.js';
+import {
+  complete,
+  delegate,
+  invalid,
+  knownStep,
+  line,
+  minutesUntil,
+  paragraph,
+  pickOption,
+  toChoices,
+  waiting,
+  type FlowDeps,
+  type MessageInput,
+  type Option,
+} from './flow-kit.js';
 import { coreTroubleLine, idProblemLine } from './shared-lines.js';
 import { readUsername } from './username-input.js';
 
@@ -135,7 +149,9 @@ export function createRecoverPasswordFlow(deps: FlowDeps): FlowDefinition<Recove
     if (method === 'email') {
       const sent = await ctx.core.sendResetEmail({ username });
       if (sent.ok) {
-        return complete([line(ctx, `${T}/email-sent`, { sentTo: sent.value.sentTo, hours: Math.round(minutesUntil(sent.value.expiresAt, ctx.now) / 60) })]);
+        return complete([
+          line(ctx, `${T}/email-sent`, { sentTo: sent.value.sentTo, hours: Math.round(minutesUntil(sent.value.expiresAt, ctx.now) / 60) }),
+        ]);
       }
       if (sent.error.code === 'method_unavailable') return show(ctx, state, [line(ctx, `${T}/method-unavailable`)]);
       return show(ctx, state, [codeProblemLine(ctx, codeProblemOf(sent.error), sent.error)]);
@@ -154,7 +170,11 @@ export function createRecoverPasswordFlow(deps: FlowDeps): FlowDefinition<Recove
     const sent = await ctx.core.sendSmsCode({ username: next.username, purpose: 'reset-password' });
     if (sent.ok) {
       const state = { ...next, sentTo: sent.value.sentTo };
-      return waiting(state, [line(ctx, `${T}/code-sent`, { sentTo: state.sentTo, hours: Math.round(minutesUntil(sent.value.expiresAt, ctx.now) / 60), again })], codeOptions(ctx));
+      return waiting(
+        state,
+        [line(ctx, `${T}/code-sent`, { sentTo: state.sentTo, hours: Math.round(minutesUntil(sent.value.expiresAt, ctx.now) / 60), again })],
+        codeOptions(ctx),
+      );
     }
     const problem = codeProblemOf(sent.error);
     if (problem === 'too-soon' || problem === 'daily-limit') return show(ctx, next, [codeProblemLine(ctx, problem, sent.error)]);
@@ -205,7 +225,9 @@ export function createRecoverPasswordFlow(deps: FlowDeps): FlowDefinition<Recove
     if (verified.ok) return complete([resetLink(ctx, verified.value.resetToken, verified.value.expiresAt)], { username: state.username });
     const error = verified.error;
     if (error.code === 'answers_wrong') {
-      return show(ctx, { ...state, answers: [] }, [line(ctx, `${T}/answers-wrong`, { attemptsLeft: error.details?.attemptsLeft ?? null, total: state.questions.length })]);
+      return show(ctx, { ...state, answers: [] }, [
+        line(ctx, `${T}/answers-wrong`, { attemptsLeft: error.details?.attemptsLeft ?? null, total: state.questions.length }),
+      ]);
     }
     if (error.code === 'attempts_exceeded') return show(ctx, chooseMethod, [line(ctx, `${T}/answers-locked`)]);
     return show(ctx, chooseMethod, [coreTroubleLine(ctx)]);

@@ -1,7 +1,20 @@
 import { maskIdNumber, maskUsername } from '../../privacy/mask.js';
 import type { Entities } from '../../text/entities.js';
 import type { FlowContext, FlowDefinition, FlowInput, FlowOutcome, FlowSeed, FlowState } from '../types.js';
-import { complete, delegate, invalid, release, knownStep, line, paragraph, pickOption, toChoices, waiting, type FlowDeps, type Option } from './flow-kit.js';
+import {
+  complete,
+  delegate,
+  invalid,
+  release,
+  knownStep,
+  line,
+  paragraph,
+  pickOption,
+  toChoices,
+  waiting,
+  type FlowDeps,
+  type Option,
+} from './flow-kit.js';
 import { readIdNumber, readName } from './identity-input.js';
 import { idProblemLine, coreTroubleLine } from './shared-lines.js';
 
@@ -100,7 +113,11 @@ export function createRecoverUsernameFlow(deps: FlowDeps): FlowDefinition<Recove
       const username = found.value.username;
       const masked = maskUsername(username);
       if (forPassword) return complete([line(ctx, `${T}/found`, { maskedUsername: masked, forPassword })], { username });
-      return waiting({ flow: 'recover-username', mode, step: 'found', username }, [line(ctx, `${T}/found`, { maskedUsername: masked })], nextSteps(ctx));
+      return waiting(
+        { flow: 'recover-username', mode, step: 'found', username },
+        [line(ctx, `${T}/found`, { maskedUsername: masked })],
+        nextSteps(ctx),
+      );
     }
     const error = found.error;
     switch (error.code) {

@@ -108,7 +108,10 @@ describe('POST /api/chat rejects bad input with a clear JSON error', () => {
     const service = await startTestService();
     const huge = await post(service, { userId: 'u', text: 'x', pad: 'A'.repeat(9 * 1024 * 1024) });
     expect(huge.status).toBe(413);
-    const bigImage = await post(service, { userId: 'u', image: { name: 'big.png', type: 'image/png', data: Buffer.alloc(5 * 1024 * 1024 + 10).toString('base64') } });
+    const bigImage = await post(service, {
+      userId: 'u',
+      image: { name: 'big.png', type: 'image/png', data: Buffer.alloc(5 * 1024 * 1024 + 10).toString('base64') },
+    });
     expect(bigImage.status).toBe(400);
     expect(bigImage.body.error).toContain('图片太大');
     const notBase64 = await post(service, { userId: 'u', image: { name: 'a.png', type: 'image/png', data: '***not base64***' } });

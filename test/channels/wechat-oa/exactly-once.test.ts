@@ -20,11 +20,7 @@ describe('WeChat webhook: exactly once', () => {
     const { wechat, engine, api } = await startWechatHarness({ replyBudgetMs: 3000 });
     engine.delayMs = 900;
     const xml = wechat.textXml('oImpatient', '忘记密码了怎么办');
-    const attempts = await Promise.all([
-      wechat.push(xml),
-      sleep(200).then(() => wechat.push(xml)),
-      sleep(400).then(() => wechat.push(xml)),
-    ]);
+    const attempts = await Promise.all([wechat.push(xml), sleep(200).then(() => wechat.push(xml)), sleep(400).then(() => wechat.push(xml))]);
     expect(engine.calls).toHaveLength(1);
     // The newest attempt (the one WeChat still listens to) carries the answer; the others say "success".
     expect(attempts.map((attempt) => (attempt.reply ? 'reply' : attempt.body))).toEqual(['success', 'success', 'reply']);

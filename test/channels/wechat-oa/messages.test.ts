@@ -27,9 +27,7 @@ describe('WeChat webhook: message types', () => {
     expect(location.reply?.Content).toBe(service.service.context.render('wechat/unsupported', { msgType: 'location' }));
     expect(engine.calls).toEqual([]);
 
-    const recognised = wechat
-      .otherXml('oTalker', 'voice')
-      .replace('</xml>', '<Recognition><![CDATA[忘记密码了怎么办]]></Recognition></xml>');
+    const recognised = wechat.otherXml('oTalker', 'voice').replace('</xml>', '<Recognition><![CDATA[忘记密码了怎么办]]></Recognition></xml>');
     const answer = await wechat.push(recognised);
     expect(answer.reply?.Content).toContain('密码');
     expect(engine.calls).toEqual([{ channel: 'wechat', userId: 'oTalker', text: '忘记密码了怎么办' }]);

@@ -30,6 +30,7 @@ export class MockWechatApi {
   ) {}
 
   static async start(credentials: { appid: string; secret: string }): Promise<MockWechatApi> {
+    // eslint-disable-next-line prefer-const -- assigned once the server it serves exists
     let api!: MockWechatApi;
     const server = http.createServer((req, res) => void api.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

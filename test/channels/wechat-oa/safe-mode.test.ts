@@ -36,7 +36,9 @@ describe('WeChat webhook: safe mode (AES)', () => {
     const { wechat, engine } = await startWechatHarness({ safe: true });
     const garbage = await wechat.pushEnvelope(Buffer.alloc(64, 7).toString('base64'));
     expect(garbage.status).toBe(400);
-    const hostileInside = await wechat.pushEnvelope(wechat.seal('<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Content>&x;</Content></xml>'));
+    const hostileInside = await wechat.pushEnvelope(
+      wechat.seal('<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Content>&x;</Content></xml>'),
+    );
     expect(hostileInside.status).toBe(400);
     expect(engine.calls).toEqual([]);
   });

@@ -34,7 +34,10 @@ export interface PushResult {
   envelope?: { signatureValid: boolean; appId: string };
 }
 
-const sha1 = (parts: string[]) => createHash('sha1').update([...parts].sort().join('')).digest('hex');
+const sha1 = (parts: string[]) =>
+  createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 
 /**
  * Plays WeChat's servers against our webhook: signs (and in safe mode encrypts) pushes exactly as
@@ -107,7 +110,12 @@ export class WechatServer {
   async pushEnvelope(encrypt: string): Promise<PushResult> {
     const timestamp = String(this.now());
     const nonce = '515151';
-    const query = new URLSearchParams({ timestamp, nonce, encrypt_type: 'aes', msg_signature: sha1([this.secrets.token, timestamp, nonce, encrypt]) });
+    const query = new URLSearchParams({
+      timestamp,
+      nonce,
+      encrypt_type: 'aes',
+      msg_signature: sha1([this.secrets.token, timestamp, nonce, encrypt]),
+    });
     return this.post(query, `<xml><ToUserName><![CDATA[gh_chsi_test]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`);
   }
 
@@ -146,7 +154,11 @@ export class WechatServer {
   }
 
   private async post(query: URLSearchParams, body: string | Buffer): Promise<PushResult> {
-    const response = await fetch(`${this.webhookUrl}?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+    const response = await fetch(`${this.webhookUrl}?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml' },
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+    });
     const text = await response.text();
     const result: PushResult = { status: response.status, body: text };
     if (response.status !== 200 || !text.startsWith('<xml>')) return result;

@@ -9,7 +9,15 @@ import { FREE_ID, LI_MING, PENDING_ID, WANG_FANG, createDemoCore, image, latestC
 const NEWCOMER = { phone: '13800001234', name: '李明' };
 
 async function reRegister(core: EmbeddedAccountCore, phone = NEWCOMER.phone, idNumber = LI_MING.id, name = NEWCOMER.name) {
-  const registered = await core.register({ username: phone, password: 'Newpass2024', name, idType: 'resident-id', idNumber, phone, reRegister: true });
+  const registered = await core.register({
+    username: phone,
+    password: 'Newpass2024',
+    name,
+    idType: 'resident-id',
+    idNumber,
+    phone,
+    reRegister: true,
+  });
   if (!registered.ok) throw new Error(registered.error.code);
 }
 

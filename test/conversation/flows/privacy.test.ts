@@ -48,7 +48,13 @@ describe('privacy across the guided flows', () => {
     await duplicate('2');
     await duplicate('1');
     const registered = await core.register({
-      username: '13800001234', password: 'Newpass2024', name: '李明', idType: 'resident-id', idNumber: LI_MING.id, phone: '13800001234', reRegister: true,
+      username: '13800001234',
+      password: 'Newpass2024',
+      name: '李明',
+      idType: 'resident-id',
+      idNumber: LI_MING.id,
+      phone: '13800001234',
+      reRegister: true,
     });
     expect(registered.ok).toBe(true);
     await duplicate('注册好了');
@@ -73,7 +79,11 @@ describe('privacy across the guided flows', () => {
     // The security answer is a secret too: kept out of the transcript agents read.
     expect(history).toContain('[已隐藏的回答]');
     expect(history.join('\n')).not.toContain('王秀英');
-    for (const [where, texts] of [['reply', replies], ['log', logLines], ['history', history]] as const) {
+    for (const [where, texts] of [
+      ['reply', replies],
+      ['log', logLines],
+      ['history', history],
+    ] as const) {
       for (const text of texts) {
         for (const id of FULL_IDS) expect(text, `${where}: ${text}`).not.toContain(id);
         expect(text, `${where}: ${text}`).not.toMatch(/(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/);

@@ -25,7 +25,12 @@ describe('recover-password', () => {
 
     const methods = await user.says(LI_MING.username);
     expect(methods.text).toContain('账号 139****5678 可以用下面的方式找回密码');
-    expect(methods.choices).toEqual(['短信验证码（发到 139****5678）', '重置链接发到安全邮箱（l***@example.com）', '回答密保问题', '以上方式都用不了']);
+    expect(methods.choices).toEqual([
+      '短信验证码（发到 139****5678）',
+      '重置链接发到安全邮箱（l***@example.com）',
+      '回答密保问题',
+      '以上方式都用不了',
+    ]);
     expect(methods.text).not.toContain(LI_MING.email);
 
     const sent = await user.says('1');

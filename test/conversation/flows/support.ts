@@ -25,7 +25,6 @@ export const FREE_ID = '110105199003071239';
 
 const DEMO_SEED = path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json');
 
-
 export interface FlowHarness {
   service: TestService;
   core: EmbeddedAccountCore;
@@ -45,7 +44,12 @@ export async function startWithLogCapture(clock = new TestClock()): Promise<Flow
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter((entry) => entry !== ''));
+      logLines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((entry) => entry !== ''),
+      );
       done();
     },
   });
