@@ -16,45 +16,14 @@ import { createAssistant, type Assistant } from './conversation/assistant.js';
 import { CommandWords } from './conversation/commands.js';
 import { guidedFlowsModule } from './conversation/flows/module.js';
 import { helpdeskModule } from './helpdesk/module.js';
-import type { ConversationState, FlowDefinition, FlowName, HelpdeskPort, UnansweredLog } from './conversation/types.js';
+import type { ConversationState, UnansweredLog } from './conversation/types.js';
+import type { FeatureModule, ServiceContext } from './feature-module.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/loader.js';
 import { Matcher } from './knowledge/matcher.js';
 import { createLogger } from './logging.js';
-import { createPageEnvironment, createTextRenderer, type Render } from './render/renderer.js';
+import { createPageEnvironment, createTextRenderer } from './render/renderer.js';
 import { createLowdbStorage } from './storage/lowdb-storage.js';
 import type { Storage } from './storage/types.js';
-
-/** Shared services every feature module is built from. */
-export interface ServiceContext {
-  config: Config;
-  logger: Logger;
-  clock: () => Date;
-  storage: Storage;
-  knowledge: KnowledgeBase;
-  matcher: Matcher;
-  commands: CommandWords;
-  render: Render;
-  pages: ReturnType<typeof createPageEnvironment>;
-  delivery: DeliveryRouter;
-  core: AccountCore;
-  flows: Map<FlowName, FlowDefinition>;
-  helpdesk?: HelpdeskPort;
-  unanswered: UnansweredLog;
-  /** False for in-process tools (terminal chat): modules must not open ports or start bots. */
-  listeners: boolean;
-}
-
-/**
- * A feature that plugs into the service (account core API, help desk, WeChat, e-mail...).
- * `prepare` runs before the assistant exists (register flows, the help desk port, senders);
- * `install` mounts routes and starts listeners once it does; `close` stops them.
- */
-export interface FeatureModule {
-  name: string;
-  prepare?(context: ServiceContext): Promise<void> | void;
-  install?(app: express.Express, context: ServiceContext, assistant: Assistant): Promise<void> | void;
-  close?(): Promise<void> | void;
-}
 
 /** The running service: its express app, its assistant, and how to stop it. */
 export interface Service {
@@ -65,6 +34,8 @@ export interface Service {
   listen(): Promise<number>;
   close(): Promise<void>;
 }
+
+export type { FeatureModule, ServiceContext } from './feature-module.js';
 
 export interface ServiceOptions {
   config: Config;

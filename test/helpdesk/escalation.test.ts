@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/conversation/types.js';
-import type { FeatureModule } from '../../src/service.js';
+import type { FeatureModule } from '../../src/feature-module.js';
 import { ADMIN, AgentClient, escalate, pdfPretendingToBeImage, pngImage, startHelpdesk } from './support.js';
 
 /** Stands in for the WeChat channel: its send path records what agents send. */

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
-import { SlaPolicy } from '../../src/helpdesk/sla.js';
+import { SlaPolicy } from '../../src/helpdesk/tickets/sla.js';
 import { TestClock } from '../helpers/clock.js';
 import { ADMIN, AgentClient, escalate, startHelpdesk } from './support.js';
 

@@ -1,9 +1,9 @@
 import { deflateSync } from 'node:zlib';
 import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
 import { guidedFlowsModule } from '../../src/conversation/flows/module.js';
-import { argon2Hasher } from '../../src/helpdesk/agents.js';
+import { argon2Hasher } from '../../src/helpdesk/console/agents.js';
 import { helpdeskModule, type HelpdeskHandle, type HelpdeskModule, type HelpdeskModuleOptions } from '../../src/helpdesk/module.js';
-import type { FeatureModule } from '../../src/service.js';
+import type { FeatureModule } from '../../src/feature-module.js';
 import { TestClock } from '../helpers/clock.js';
 import { createDemoCore } from '../helpers/demo-core.js';
 import { startTestService, type TestService } from '../helpers/test-service.js';

@@ -1,4 +1,4 @@
-import type { FeatureModule, ServiceContext } from '../../service.js';
+import type { FeatureModule, ServiceContext } from '../../feature-module.js';
 import { answerInbound, repliesToText } from './answer.js';
 import { createWechatApi, type CachedAccessToken, type WechatApi } from './api-client.js';
 import { CustomerServiceSender } from './customer-service.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { WechatyInterface } from 'wechaty/impls';
 import type { PuppetInterface } from 'wechaty-puppet/impls';
-import type { FeatureModule } from '../../service.js';
+import type { FeatureModule } from '../../feature-module.js';
 import { repliesToText } from '../wechat-oa/answer.js';
 import { answerWechatyMessage, say } from './bridge.js';
 

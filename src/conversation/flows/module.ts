@@ -1,4 +1,4 @@
-import type { FeatureModule } from '../../service.js';
+import type { FeatureModule } from '../../feature-module.js';
 import type { FlowDefinition } from '../types.js';
 import { createBindAccountFlow } from './bind-account.js';
 import { createDuplicateIdFlow } from './duplicate-id.js';

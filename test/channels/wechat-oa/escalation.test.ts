@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guidedFlowsModule } from '../../../src/conversation/flows/module.js';
-import { argon2Hasher } from '../../../src/helpdesk/agents.js';
+import { argon2Hasher } from '../../../src/helpdesk/console/agents.js';
 import { helpdeskModule } from '../../../src/helpdesk/module.js';
 import { pngImage } from '../../helpdesk/support.js';
 import { startWechatHarness } from './harness.js';

@@ -1,7 +1,7 @@
 import type { Assistant } from '../../../src/conversation/assistant.js';
 import type { InboundMessage, Reply, TurnResult } from '../../../src/conversation/types.js';
 import { wechatOfficialAccountModule, type WechatOfficialAccountOptions } from '../../../src/channels/wechat-oa/module.js';
-import type { FeatureModule } from '../../../src/service.js';
+import type { FeatureModule } from '../../../src/feature-module.js';
 import { createMemoryStorage } from '../../../src/storage/memory-storage.js';
 import type { Storage } from '../../../src/storage/types.js';
 import { startTestService, type TestService } from '../../helpers/test-service.js';

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { DeliveryRouter } from '../channels/delivery.js';
-import type { Assistant } from '../conversation/assistant.js';
-import type { Render } from '../render/renderer.js';
+import type { DeliveryRouter } from '../../channels/delivery.js';
+import type { Assistant } from '../../conversation/assistant.js';
+import type { Render } from '../../render/renderer.js';
 import type { DeliveryOutcome, Ticket } from './ticket-types.js';
-import type { TicketNotifier } from './tickets.js';
+import type { TicketNotifier } from './ticket-service.js';
 
 /** Sends an agent's answer to an e-mail ticket as a reply in its thread. */
 export interface TicketMailReplier {

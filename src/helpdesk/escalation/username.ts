@@ -1,4 +1,4 @@
-import { extractEntities } from '../text/entities.js';
+import { extractEntities } from '../../text/entities.js';
 
 /** A username found in free text, and the text around it. */
 export interface UsernameFinding {

@@ -1,4 +1,4 @@
-import type { Analyzer } from '../knowledge/analyzer.js';
+import type { Analyzer } from '../../knowledge/analyzer.js';
 
 /** One entry of the unanswered log (`storage.log('unanswered')`). */
 export interface UnansweredEntry {

@@ -1,4 +1,4 @@
-import { detectImageType, type ImageMime } from '../media/image-type.js';
+import { detectImageType, type ImageMime } from '../../media/image-type.js';
 
 /** Largest screenshot accepted, from any channel. A full-page phone screenshot is well under this. */
 export const MAX_SCREENSHOT_BYTES = 5 * 1024 * 1024;

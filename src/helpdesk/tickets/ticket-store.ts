@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chinaDate } from '../calendar/working-days.js';
-import type { ImageMime } from '../media/image-type.js';
-import type { DocumentStore, Storage } from '../storage/types.js';
+import { chinaDate } from '../../calendar/working-days.js';
+import type { ImageMime } from '../../media/image-type.js';
+import type { DocumentStore, Storage } from '../../storage/types.js';
 import type { QueueEntry, Ticket } from './ticket-types.js';
 
 /** Screenshot bytes, one document each, so a ticket document stays small. */

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { ImageMime } from '../media/image-type.js';
+import type { ImageMime } from '../../media/image-type.js';
 import { extensionOf } from './screenshots.js';
 
 /**

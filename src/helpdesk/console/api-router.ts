@@ -1,14 +1,14 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Render } from '../render/renderer.js';
+import type { Render } from '../../render/renderer.js';
 import type { AgentDirectory } from './agents.js';
-import type { AuditTrail } from './audit.js';
+import type { AuditTrail } from '../tickets/audit.js';
 import { agentOf, type ConsoleAuth } from './console-auth.js';
 import { statusOf, type ConsoleError, type ConsoleService } from './console-service.js';
-import { sendPrivateImage } from './image-response.js';
+import { sendPrivateImage } from '../tickets/image-response.js';
 import { queueRowJson, ticketJson } from './presenter.js';
 import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
-import type { TicketService } from './tickets.js';
+import type { TicketService } from '../tickets/ticket-service.js';
 
 export interface AgentApiDeps {
   auth: ConsoleAuth;

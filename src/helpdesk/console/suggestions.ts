@@ -1,5 +1,5 @@
-import type { KnowledgeBase } from '../knowledge/loader.js';
-import type { Matcher } from '../knowledge/matcher.js';
+import type { KnowledgeBase } from '../../knowledge/loader.js';
+import type { Matcher } from '../../knowledge/matcher.js';
 
 /** A knowledge answer that may fit a ticket, offered to the agent as a canned reply. */
 export interface SuggestedAnswer {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { ChannelName } from '../conversation/types.js';
-import { redactSensitive } from '../privacy/mask.js';
+import type { ChannelName } from '../../conversation/types.js';
+import { redactSensitive } from '../../privacy/mask.js';
 import type { AuditTrail } from './audit.js';
 import { checkScreenshot, displayName, extensionOf, MAX_SCREENSHOTS_PER_TICKET } from './screenshots.js';
 import type { SlaPolicy, SlaStatus } from './sla.js';

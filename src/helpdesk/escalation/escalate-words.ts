@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { normalizeForMatching } from '../text/normalize.js';
+import { normalizeForMatching } from '../../text/normalize.js';
 
 const list = z.array(z.string().min(1));
 const schema = z.object({ skip: list, submit: list, changeUsername: list, changeScreenshot: list, changeDescription: list, labels: list }).strict();

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CalendarNotCoveredError, type WorkingDayCalendar } from '../calendar/working-days.js';
+import { CalendarNotCoveredError, type WorkingDayCalendar } from '../../calendar/working-days.js';
 import type { TicketSla } from './ticket-types.js';
 
 /** Working days agents have to answer a ticket. */

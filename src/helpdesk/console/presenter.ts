@@ -1,6 +1,6 @@
-import type { SlaStatus } from './sla.js';
-import type { Ticket, TicketEntry } from './ticket-types.js';
-import type { QueueRow } from './tickets.js';
+import type { SlaStatus } from '../tickets/sla.js';
+import type { Ticket, TicketEntry } from '../tickets/ticket-types.js';
+import type { QueueRow } from '../tickets/ticket-service.js';
 
 /** Screenshots are served only behind an agent session; there is no public URL. */
 export function screenshotUrl(id: string): string {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DocumentStore, Storage } from '../storage/types.js';
+import type { DocumentStore, Storage } from '../../storage/types.js';
 
 /** A logged-in console session. Stored under a keyed hash of its token, never the token itself. */
 export interface AgentSession {

@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
-import { sanitizeMailHtml } from '../channels/email/mail-html.js';
-import { stripQuotedReply, type InboundMail } from '../channels/email/inbound-mail.js';
-import { newMessageId, type Mailer } from '../channels/email/mailer.js';
-import type { Render } from '../render/renderer.js';
-import type { DocumentStore, Storage } from '../storage/types.js';
-import type { AuditTrail } from './audit.js';
-import { chinaDateTime } from './china-time.js';
-import { checkScreenshot } from './screenshots.js';
-import type { TicketStore } from './ticket-store.js';
-import type { DeliveryOutcome, Ticket } from './ticket-types.js';
-import type { TicketService } from './tickets.js';
-import { findUsername } from './username.js';
+import { sanitizeMailHtml } from './mail-html.js';
+import { stripQuotedReply, type InboundMail } from './inbound-mail.js';
+import { newMessageId, type Mailer } from './mailer.js';
+import type { Render } from '../../render/renderer.js';
+import type { DocumentStore, Storage } from '../../storage/types.js';
+import type { AuditTrail } from '../tickets/audit.js';
+import { chinaDateTime } from '../console/china-time.js';
+import { checkScreenshot } from '../tickets/screenshots.js';
+import type { TicketStore } from '../tickets/ticket-store.js';
+import type { DeliveryOutcome, Ticket } from '../tickets/ticket-types.js';
+import type { TicketService } from '../tickets/ticket-service.js';
+import { findUsername } from '../escalation/username.js';
 
 /** What happened to an inbound mail. */
 export type IntakeOutcome =

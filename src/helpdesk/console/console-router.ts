@@ -3,15 +3,15 @@ import express, { type Request, type Response } from 'express';
 import type nunjucks from 'nunjucks';
 import { z } from 'zod';
 import type { AgentDirectory } from './agents.js';
-import type { AuditTrail } from './audit.js';
+import type { AuditTrail } from '../tickets/audit.js';
 import { chinaDateTime } from './china-time.js';
 import { agentOf, authOf, SESSION_COOKIE, type ConsoleAuth } from './console-auth.js';
 import { statusOf, type ConsoleError, type ConsoleService } from './console-service.js';
-import { sendPrivateImage } from './image-response.js';
+import { sendPrivateImage } from '../tickets/image-response.js';
 import { screenshotUrl, slaJson } from './presenter.js';
 import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
-import type { Ticket } from './ticket-types.js';
-import type { QueueRow, TicketService } from './tickets.js';
+import type { Ticket } from '../tickets/ticket-types.js';
+import type { QueueRow, TicketService } from '../tickets/ticket-service.js';
 
 export interface ConsolePagesDeps {
   auth: ConsoleAuth;

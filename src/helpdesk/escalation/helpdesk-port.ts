@@ -1,7 +1,7 @@
-import type { HelpdeskPort, HistoryEntry } from '../conversation/types.js';
-import type { TicketEntry } from './ticket-types.js';
-import { MAX_SCREENSHOTS_PER_TICKET, checkScreenshot } from './screenshots.js';
-import type { TicketService } from './tickets.js';
+import type { HelpdeskPort, HistoryEntry } from '../../conversation/types.js';
+import type { TicketEntry } from '../tickets/ticket-types.js';
+import { MAX_SCREENSHOTS_PER_TICKET, checkScreenshot } from '../tickets/screenshots.js';
+import type { TicketService } from '../tickets/ticket-service.js';
 
 /** The engine's view of the help desk (`HelpdeskPort`), backed by the ticket service. */
 export function createHelpdeskPort(tickets: TicketService): HelpdeskPort {

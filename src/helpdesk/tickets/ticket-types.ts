@@ -1,5 +1,5 @@
-import type { ChannelName } from '../conversation/types.js';
-import type { ImageMime } from '../media/image-type.js';
+import type { ChannelName } from '../../conversation/types.js';
+import type { ImageMime } from '../../media/image-type.js';
 
 /** A ticket waits for agents while open; closing it hands the conversation back to the assistant. */
 export type TicketStatus = 'open' | 'closed';

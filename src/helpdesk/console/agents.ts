@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
-import type { DocumentStore, Storage } from '../storage/types.js';
+import type { DocumentStore, Storage } from '../../storage/types.js';
 
 /** Admins manage agents; agents work tickets and reviews. */
 export type AgentRole = 'admin' | 'agent';

@@ -1,5 +1,5 @@
-import type { ImageMime } from '../media/image-type.js';
-import type { DocumentStore, Storage } from '../storage/types.js';
+import type { ImageMime } from '../../media/image-type.js';
+import type { DocumentStore, Storage } from '../../storage/types.js';
 
 /** A screenshot received during the escalate flow, kept until the ticket is created. */
 export interface StashedImage {

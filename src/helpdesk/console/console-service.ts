@@ -1,14 +1,14 @@
-import type { AccountCore, OutboxMessage, ReviewDetail, ReviewState, ReviewSummary } from '../account-core/types.js';
-import type { SentMail } from '../channels/email/mailer.js';
-import type { KnowledgeBase } from '../knowledge/loader.js';
-import type { Matcher } from '../knowledge/matcher.js';
-import { detectImageType, type ImageMime } from '../media/image-type.js';
-import type { AppendLog } from '../storage/types.js';
+import type { AccountCore, OutboxMessage, ReviewDetail, ReviewState, ReviewSummary } from '../../account-core/types.js';
+import type { SentMail } from '../mail/mailer.js';
+import type { KnowledgeBase } from '../../knowledge/loader.js';
+import type { Matcher } from '../../knowledge/matcher.js';
+import { detectImageType, type ImageMime } from '../../media/image-type.js';
+import type { AppendLog } from '../../storage/types.js';
 import type { AgentChangeResult, AgentDirectory, AgentRole, AgentView } from './agents.js';
-import type { AuditEntry, AuditTrail } from './audit.js';
+import type { AuditEntry, AuditTrail } from '../tickets/audit.js';
 import { suggestAnswers, type SuggestedAnswer } from './suggestions.js';
-import type { Ticket } from './ticket-types.js';
-import type { QueueFilter, QueueRow, TicketService } from './tickets.js';
+import type { Ticket } from '../tickets/ticket-types.js';
+import type { QueueFilter, QueueRow, TicketService } from '../tickets/ticket-service.js';
 import { groupUnanswered, type UnansweredEntry, type UnansweredGroup } from './unanswered-report.js';
 
 /** Why a console action did not happen; the routers turn these into status codes and pages. */

@@ -1,4 +1,4 @@
-import type { AppendLog, Storage } from '../storage/types.js';
+import type { AppendLog, Storage } from '../../storage/types.js';
 
 /** Something an agent (or the help desk on their behalf) did. */
 export interface AuditEntry {

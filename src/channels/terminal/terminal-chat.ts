@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import pino from 'pino';
-import { loadConfig } from '../config.js';
-import type { InboundImage, TurnResult } from '../conversation/types.js';
-import { createTextRenderer } from '../render/renderer.js';
-import { createService } from '../service.js';
+import { loadConfig } from '../../config.js';
+import type { InboundImage, TurnResult } from '../../conversation/types.js';
+import { createTextRenderer } from '../../render/renderer.js';
+import { createService } from '../../service.js';
 
 /**
  * `npm run chat`: talk to the assistant in a terminal. When the service is already running on

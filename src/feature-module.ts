@@ -1,0 +1,44 @@
+import type express from 'express';
+import type { Logger } from 'pino';
+import type { AccountCore } from './account-core/types.js';
+import type { DeliveryRouter } from './channels/delivery.js';
+import type { Config } from './config.js';
+import type { Assistant } from './conversation/assistant.js';
+import type { CommandWords } from './conversation/commands.js';
+import type { FlowDefinition, FlowName, HelpdeskPort, UnansweredLog } from './conversation/types.js';
+import type { KnowledgeBase } from './knowledge/loader.js';
+import type { Matcher } from './knowledge/matcher.js';
+import type { createPageEnvironment, Render } from './render/renderer.js';
+import type { Storage } from './storage/types.js';
+
+/** Shared services every feature module is built from. */
+export interface ServiceContext {
+  config: Config;
+  logger: Logger;
+  clock: () => Date;
+  storage: Storage;
+  knowledge: KnowledgeBase;
+  matcher: Matcher;
+  commands: CommandWords;
+  render: Render;
+  pages: ReturnType<typeof createPageEnvironment>;
+  delivery: DeliveryRouter;
+  core: AccountCore;
+  flows: Map<FlowName, FlowDefinition>;
+  helpdesk?: HelpdeskPort;
+  unanswered: UnansweredLog;
+  /** False for in-process tools (terminal chat): modules must not open ports or start bots. */
+  listeners: boolean;
+}
+
+/**
+ * A feature that plugs into the service (account core API, help desk, WeChat, e-mail...).
+ * `prepare` runs before the assistant exists (register flows, the help desk port, senders);
+ * `install` mounts routes and starts listeners once it does; `close` stops them.
+ */
+export interface FeatureModule {
+  name: string;
+  prepare?(context: ServiceContext): Promise<void> | void;
+  install?(app: express.Express, context: ServiceContext, assistant: Assistant): Promise<void> | void;
+  close?(): Promise<void> | void;
+}
