@@ -98,7 +98,9 @@ class Turn {
     private readonly deps: EngineDeps,
     private readonly now: Date,
   ) {
-    this.text = (message.text ?? '').normalize('NFKC').trim();
+    // Kept as the user wrote it (full-width punctuation included): stored, shown back and given to
+    // flows as is. Only matching works on a normalised copy (the analyzer makes its own).
+    this.text = (message.text ?? '').trim();
   }
 
   async run(): Promise<void> {

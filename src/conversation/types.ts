@@ -97,7 +97,7 @@ export interface ConversationState {
 export type FlowInput =
   | {
       kind: 'message';
-      /** The message text, half-width and trimmed. */
+      /** The message text as the user wrote it, trimmed (full-width characters kept). */
       text: string;
       /** Matching form: simplified, lower-case, no punctuation or spaces. */
       normalized: string;

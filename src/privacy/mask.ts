@@ -38,11 +38,33 @@ const RESET_LINK = /(\/core\/(?:reset|verify|activate)\/)[A-Za-z0-9_-]{8,}/g;
  * log lines so that nothing sensitive is stored or printed in full.
  */
 export function redactSensitive(text: string): string {
-  return text
-    .normalize('NFKC')
-    .replace(EMAIL, (email) => maskEmail(email))
-    .replace(LONG_ID, (id) => maskIdNumber(id.replace(/[ -]/g, '')))
-    .replace(PHONE, (phone) => maskPhone(phone.replace(/[ -]/g, '')))
-    .replace(CODE, '******')
-    .replace(RESET_LINK, '$1***');
+  // Numbers are found on a half-width copy (full-width digits count too), but only the matches are
+  // replaced: the rest keeps what the user wrote, full-width punctuation included.
+  let written = text;
+  let folded = foldWidth(text);
+  const mask = (pattern: RegExp, replace: (match: string, ...groups: string[]) => string): void => {
+    let nextWritten = '';
+    let nextFolded = '';
+    let from = 0;
+    for (const match of folded.matchAll(pattern)) {
+      const at = match.index;
+      const masked = replace(match[0], ...match.slice(1));
+      nextWritten += written.slice(from, at) + masked;
+      nextFolded += folded.slice(from, at) + masked;
+      from = at + match[0].length;
+    }
+    written = nextWritten + written.slice(from);
+    folded = nextFolded + folded.slice(from);
+  };
+  mask(EMAIL, (email) => maskEmail(email));
+  mask(LONG_ID, (id) => maskIdNumber(id.replace(/[ -]/g, '')));
+  mask(PHONE, (phone) => maskPhone(phone.replace(/[ -]/g, '')));
+  mask(CODE, () => '******');
+  mask(RESET_LINK, (_link, prefix) => `${prefix}***`);
+  return written;
+}
+
+/** Full-width ASCII forms and the ideographic space to half-width, one character for one (same length). */
+function foldWidth(text: string): string {
+  return text.replace(/[\uff01-\uff5e\u3000]/g, (char) => (char === '\u3000' ? ' ' : String.fromCharCode(char.charCodeAt(0) - 0xfee0)));
 }
