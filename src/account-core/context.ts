@@ -1,4 +1,4 @@
-import { chinaDate } from '../calendar/working-days.js';
+import { chinaDate } from '../calendar/china-time.js';
 import { compactIdNumber } from '../domain/id-number.js';
 import type { Render } from '../render/renderer.js';
 import type { Outbox } from './outbox.js';

@@ -1,4 +1,5 @@
 import chineseDays from 'chinese-days';
+import { chinaDate } from './china-time.js';
 
 const { isWorkday } = chineseDays as unknown as { isWorkday(date: string): boolean };
 
@@ -19,12 +20,7 @@ export class CalendarNotCoveredError extends Error {
   }
 }
 
-const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
-
-/** Calendar date in China (UTC+8, no DST) as YYYY-MM-DD. */
-export function chinaDate(instant: Date): string {
-  return new Date(instant.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
-}
+export { chinaDate };
 
 /**
  * Working days on China's official calendar, with statutory holidays and make-up workdays

@@ -4,7 +4,7 @@ import type nunjucks from 'nunjucks';
 import { z } from 'zod';
 import type { AgentDirectory } from './agents.js';
 import type { AuditTrail } from '../tickets/audit.js';
-import { chinaDateTime } from './china-time.js';
+import { chinaDateTime } from '../../calendar/china-time.js';
 import { agentOf, authOf, SESSION_COOKIE, type ConsoleAuth } from './console-auth.js';
 import { statusOf, type ConsoleError, type ConsoleService } from './console-service.js';
 import { sendPrivateImage } from '../tickets/image-response.js';

@@ -3,7 +3,7 @@ import { pickedNumber, type CommandWords } from '../../conversation/commands.js'
 import type { Choice, FlowContext, FlowDefinition, FlowInput, FlowOutcome, FlowSeed, FlowState, Reply } from '../../conversation/types.js';
 import { maskUsername, redactSensitive } from '../../privacy/mask.js';
 import { normalizeForMatching } from '../../text/normalize.js';
-import { chinaDateTime } from '../console/china-time.js';
+import { chinaDateTime } from '../../calendar/china-time.js';
 import type { EscalateWords } from './escalate-words.js';
 import { checkScreenshot, displayName, extensionOf } from '../tickets/screenshots.js';
 import type { TicketItem } from '../tickets/ticket-types.js';

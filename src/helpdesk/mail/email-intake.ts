@@ -5,7 +5,7 @@ import { newMessageId, type Mailer } from './mailer.js';
 import type { Render } from '../../render/renderer.js';
 import type { DocumentStore, Storage } from '../../storage/types.js';
 import type { AuditTrail } from '../tickets/audit.js';
-import { chinaDateTime } from '../console/china-time.js';
+import { chinaDateTime } from '../../calendar/china-time.js';
 import { checkScreenshot } from '../tickets/screenshots.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
 import type { DeliveryOutcome, Ticket } from '../tickets/ticket-types.js';

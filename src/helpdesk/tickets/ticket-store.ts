@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chinaDate } from '../../calendar/working-days.js';
+import { chinaDate } from '../../calendar/china-time.js';
 import type { ImageMime } from '../../media/image-type.js';
 import type { DocumentStore, Storage } from '../../storage/types.js';
 import type { QueueEntry, Ticket } from './ticket-types.js';
