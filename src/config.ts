@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { agentPasswordProblem } from './domain/agent-password.js';
 
 /** Repository root, used to resolve the project's own data folders. */
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,6 +24,7 @@ const envSchema = z.object({
   ACCOUNT_CORE_SEED: z.string().default(path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json')),
   ACCOUNT_CORE_URL: optionalString,
   CORE_API_TOKEN: optionalString,
+  CHAT_API_TOKEN: optionalString,
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
   SESSION_SECRET: optionalString,
@@ -39,6 +41,9 @@ const envSchema = z.object({
   SMTP_HOST: z.string().default('127.0.0.1'),
   SMTP_URL: optionalString,
   SUPPORT_EMAIL: z.string().email().default('kefu@chsi.com.cn'),
+  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
+  REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,40}$/).default('chsi:'),
+  METRICS_TOKEN: optionalString,
 });
 
 /** Validated service configuration; the only place that reads `process.env`. */
@@ -55,6 +60,8 @@ export interface Config {
   accountCore: { seedFile: string; remoteUrl?: string; apiToken?: string };
   admin?: { username: string; password: string };
   sessionSecret?: string;
+  /** Bearer token of the integration chat API (`POST /api/chat`); unset turns that API off. */
+  chatApiToken?: string;
   /**
    * `mode`: which POSTs the webhook accepts (WECHAT_MESSAGE_MODE; `safe` when an AES key is set, else `plaintext`).
    * `replyBudgetMs`: how long a passive reply may take before the answer goes through the customer-service API.
@@ -70,6 +77,10 @@ export interface Config {
   };
   wechaty?: { puppet: string; name: string };
   smtp: { port: number; host: string; outboundUrl?: string; supportAddress: string };
+  /** REDIS_URL: shared by every instance for locks, WeChat dedupe, the token cache, rate limits and pub/sub. */
+  redis?: { url: string; keyPrefix: string };
+  /** METRICS_TOKEN: bearer token of `/metrics`; unset, only loopback scrapers are served. */
+  metricsToken?: string;
 }
 
 /** Parses the environment once. Throws a readable error naming each bad variable. */
@@ -82,6 +93,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.WECHAT_AES_KEY !== undefined && e.WECHAT_AES_KEY.length !== 43) {
     throw new Error('Invalid configuration:\n  WECHAT_AES_KEY: must be the 43-character EncodingAESKey');
+  }
+  const adminPasswordProblem = e.ADMIN_PASSWORD === undefined ? undefined : agentPasswordProblem(e.ADMIN_PASSWORD);
+  if (adminPasswordProblem) {
+    const why = adminPasswordProblem === 'length' ? 'must be 10 to 128 characters' : 'must contain both letters and digits';
+    throw new Error(`Invalid configuration:\n  ADMIN_PASSWORD: ${why} (the policy of every agent password)`);
   }
   const wechatMode = e.WECHAT_MESSAGE_MODE ?? (e.WECHAT_AES_KEY ? 'safe' : 'plaintext');
   if (e.WECHAT_TOKEN && wechatMode !== 'plaintext' && (!e.WECHAT_AES_KEY || !e.WECHAT_APPID)) {
@@ -98,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accountCore: { seedFile: path.resolve(e.ACCOUNT_CORE_SEED), remoteUrl: e.ACCOUNT_CORE_URL, apiToken: e.CORE_API_TOKEN },
     admin: e.ADMIN_USER && e.ADMIN_PASSWORD ? { username: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
     sessionSecret: e.SESSION_SECRET,
+    chatApiToken: e.CHAT_API_TOKEN,
     wechat: e.WECHAT_TOKEN
       ? {
           token: e.WECHAT_TOKEN,
@@ -111,5 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     wechaty: e.WECHATY_PUPPET ? { puppet: e.WECHATY_PUPPET, name: e.WECHATY_NAME } : undefined,
     smtp: { port: e.SMTP_PORT, host: e.SMTP_HOST, outboundUrl: e.SMTP_URL, supportAddress: e.SUPPORT_EMAIL },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
+    metricsToken: e.METRICS_TOKEN,
   };
 }

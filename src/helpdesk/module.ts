@@ -1,15 +1,17 @@
 import cookieParser from 'cookie-parser';
 import type { Request, Response } from 'express';
-import { WorkingDayCalendar } from '../calendar/working-days.js';
+import type { WorkingDayCalendar } from '../calendar/working-days.js';
 import { parseInboundMail } from './mail/inbound-mail.js';
 import { createMailTransport, Mailer, type MailTransport, type SentMail } from './mail/mailer.js';
 import { DEFAULT_MAX_MAIL_BYTES, startSmtpListener, type SmtpListener } from './mail/smtp-listener.js';
 import type { Assistant } from '../conversation/assistant.js';
 import type { FlowDefinition } from '../conversation/types.js';
 import type { FeatureModule, ServiceContext } from '../feature-module.js';
-import { AgentDirectory, argon2Hasher, DEFAULT_LOCKOUT, type AgentHasher, type LockoutPolicy } from './console/agents.js';
+import { AgentDirectory, argon2Hasher, type AgentHasher } from './console/agents.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from './console/login-throttle.js';
 import { createAgentApiRouter } from './console/api-router.js';
 import { AuditTrail } from './tickets/audit.js';
+import { CalendarRecomputer } from './tickets/calendar-recompute.js';
 import { ConsoleAuth, type Audience } from './console/console-auth.js';
 import { createConsoleRouter } from './console/console-router.js';
 import { ConsoleService } from './console/console-service.js';
@@ -28,7 +30,8 @@ import { UploadStash } from './escalation/upload-stash.js';
 export interface HelpdeskModuleOptions {
   /** Password hashing for agent accounts (tests pass lower argon2 costs). */
   hasher?: AgentHasher;
-  lockout?: LockoutPolicy;
+  /** How repeated console login failures are slowed (tests pass shorter delays). */
+  loginThrottle?: LoginThrottlePolicy;
   /** Replaces the SMTP_URL transport (tests). */
   mailTransport?: MailTransport;
   /** Holiday calendar (tests may pass one with a narrower coverage). */
@@ -44,6 +47,8 @@ export interface HelpdeskHandle {
   intake: EmailIntake;
   mailer: Mailer;
   audit: AuditTrail;
+  /** Recomputes due dates when the holiday calendar changes (`npm run calendar -- reload`, console). */
+  calendar: CalendarRecomputer;
 }
 
 /** The help desk as a feature module, with access to its running parts. */
@@ -77,6 +82,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       const { config, storage, clock, logger } = context;
       const supportAddress = config.smtp.supportAddress.toLowerCase();
       store = new TicketStore(storage);
+      const calendar = options.calendar ?? context.calendar;
       const audit = new AuditTrail(storage, clock);
       const transport = options.mailTransport ?? (config.smtp.outboundUrl ? createMailTransport(config.smtp.outboundUrl) : undefined);
       if (!transport) logger.info('SMTP_URL not set: help-desk mail is kept in the sent-mail store (console /console/outbox) instead of being sent');
@@ -86,7 +92,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       let intake: EmailIntake | undefined;
       const tickets = new TicketService({
         store,
-        sla: new SlaPolicy(options.calendar ?? new WorkingDayCalendar(), logger),
+        sla: new SlaPolicy(calendar, logger),
         audit,
         clock,
         logger,
@@ -100,8 +106,9 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
         }),
       });
       intake = new EmailIntake({ tickets, store, mailer, storage, render: context.render, audit, clock, logger, supportAddress });
-      const agents = new AgentDirectory(storage, options.hasher ?? argon2Hasher(), clock, options.lockout ?? DEFAULT_LOCKOUT);
-      handle = { tickets, agents, intake, mailer, audit };
+      const agents = new AgentDirectory(storage, options.hasher ?? argon2Hasher(), clock);
+      const recomputer = new CalendarRecomputer({ calendar, tickets, core: context.core, audit, logger });
+      handle = { tickets, agents, intake, mailer, audit, calendar: recomputer };
       const mailIntake = intake;
       context.delivery.register('email', async (address, replies) => {
         const text = replies.map((reply) => (reply.type === 'text' ? reply.text : reply.url)).join('\n\n');
@@ -120,7 +127,9 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       if (config.admin && (await parts.agents.ensureFirstAdmin(config.admin.username, config.admin.password))) {
         logger.info({ admin: config.admin.username }, 'first console admin created from ADMIN_USER');
       }
-      mountConsole(app, context, parts);
+      // Tickets stored under an older calendar (or none, before the calendar could place every year) get today's dates.
+      await parts.calendar.afterStart();
+      mountConsole(app, context, parts, options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE);
       if (context.listeners) {
         try {
           listener = await startSmtpListener({
@@ -150,7 +159,12 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
   };
 }
 
-function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0], context: ServiceContext, parts: HelpdeskHandle): void {
+function mountConsole(
+  app: Parameters<NonNullable<FeatureModule['install']>>[0],
+  context: ServiceContext,
+  parts: HelpdeskHandle,
+  throttlePolicy: LoginThrottlePolicy,
+): void {
   const sessions = new SessionStore(context.storage, context.clock, context.config.sessionSecret);
   if (!context.config.sessionSecret) context.logger.warn('SESSION_SECRET not set: console sessions end when the process restarts');
   const deny = (_req: Request, res: Response, status: 401 | 403, code: string, audience: Audience) => {
@@ -168,6 +182,8 @@ function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0],
     knowledge: context.knowledge,
     unanswered: context.storage.log<UnansweredEntry>('unanswered'),
     sentMail: (limit, filter) => parts.mailer.list(limit, filter),
+    sessions,
+    loginThrottle: new LoginThrottle(undefined, throttlePolicy),
   });
   const shared = { auth, agents: parts.agents, sessions, console: consoleService, tickets: parts.tickets, audit: parts.audit };
   app.use('/api/agent', cookieParser(), auth.identify(), createAgentApiRouter({ ...shared, render: context.render }));

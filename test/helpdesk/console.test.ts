@@ -55,7 +55,7 @@ describe('console access control', () => {
     expect((await fetch(`${baseUrl}/console/screenshots/${ticket!.screenshots[0]!.id}`)).status).toBe(401);
   });
 
-  it('logs in with HttpOnly SameSite cookies, refuses wrong passwords, and locks out after repeated failures', async () => {
+  it('logs in with HttpOnly SameSite cookies and refuses wrong passwords (throttling: test/security/agent-sessions.test.ts)', async () => {
     const { baseUrl, handle } = await startHelpdesk();
     const login = (password: string) =>
       fetch(`${baseUrl}/api/agent/login`, {
@@ -68,15 +68,9 @@ describe('console access control', () => {
     const cookie = ok.headers.getSetCookie().find((line) => line.startsWith('chsi_agent='))!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
-
-    for (let attempt = 1; attempt <= 4; attempt += 1) expect((await login('wrong-password-1')).status).toBe(401);
-    expect((await login('wrong-password-1')).status).toBe(429);
-    // Locked: even the right password is refused for now.
-    expect((await login(ADMIN.password)).status).toBe(429);
+    expect((await login('wrong-password-1')).status).toBe(401);
     const audit = await handle.audit.recent(50);
-    expect(audit.filter((entry) => entry.action === 'login-failed')).toHaveLength(4);
-    expect(audit.some((entry) => entry.action === 'login-locked')).toBe(true);
-    // Stored as an argon2id hash, never in clear.
+    expect(audit.filter((entry) => entry.action === 'login-failed')).toHaveLength(1);
     const stored = await handle.agents.get(ADMIN.username);
     expect(stored?.role).toBe('admin');
   });

@@ -1,5 +1,6 @@
 import { hash, verify } from '@node-rs/argon2';
-import type { DocumentStore, Storage } from '../../storage/types.js';
+import { isStrongAgentPassword } from '../../domain/agent-password.js';
+import { MAX_PAGE, type IndexedCollection, type Storage } from '../../storage/types.js';
 
 /** Admins manage agents; agents work tickets and reviews. */
 export type AgentRole = 'admin' | 'agent';
@@ -12,9 +13,9 @@ export interface AgentAccount {
   disabled: boolean;
   createdAt: string;
   createdBy: string;
-  failedLogins: number;
-  lockedUntil?: string;
   lastLoginAt?: string;
+  /** Raised whenever the password changes or the account is disabled: sessions of an older epoch end. */
+  sessionEpoch?: number;
 }
 
 /** What the console shows of an agent account. */
@@ -25,7 +26,8 @@ export interface AgentView {
   createdAt: string;
   createdBy: string;
   lastLoginAt: string | null;
-  locked: boolean;
+  /** Sessions created under another epoch are no longer valid. */
+  sessionEpoch: number;
 }
 
 export interface AgentHasher {
@@ -47,50 +49,44 @@ export function argon2Hasher(options: { memoryCost?: number; timeCost?: number }
   };
 }
 
-export interface LockoutPolicy {
-  /** Failed logins in a row that lock an account. */
-  maxFailures: number;
-  lockMs: number;
-}
-
-export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, lockMs: 15 * 60 * 1000 };
-
-export type LoginResult =
-  { ok: true; agent: AgentView } | { ok: false; reason: 'wrong-credentials' } | { ok: false; reason: 'locked'; lockedUntil: string };
+export type LoginResult = { ok: true; agent: AgentView } | { ok: false; reason: 'wrong-credentials' };
 
 export type AgentChangeResult =
   { ok: true; agent: AgentView } | { ok: false; error: 'exists' | 'not-found' | 'invalid-username' | 'weak-password' | 'last-admin' };
 
+/** The key console accounts are listed by: the role of an active account. */
+type AgentKey = 'activeRole';
+
 const USERNAME = /^[A-Za-z0-9._@-]{2,64}$/;
 
-/** Passwords agents choose: 10 to 128 characters with a letter and a digit. */
-export function isStrongPassword(password: string): boolean {
-  return password.length >= 10 && password.length <= 128 && /[A-Za-z]/.test(password) && /\d/.test(password);
-}
+/** Passwords agents choose (the admin from ADMIN_PASSWORD included): see domain/agent-password.ts. */
+export const isStrongPassword = isStrongAgentPassword;
 
 /**
- * Console accounts: creation by admins, login with lockout after repeated failures (also for
- * names that do not exist, so the lock does not reveal which ones do), role and status changes.
+ * Console accounts: creation by admins, password checks, role and status changes. Repeated
+ * failures are slowed by the console's LoginThrottle per address and account, never by a lock on
+ * the account that a stranger could keep renewing.
  */
 export class AgentDirectory {
-  private readonly store: DocumentStore<AgentAccount>;
-  /** Failures for names that are not accounts, kept in memory only. */
-  private readonly unknownFailures = new Map<string, { count: number; until?: number }>();
+  private readonly store: IndexedCollection<AgentAccount, AgentKey>;
   private dummyHash: Promise<string> | undefined;
 
   constructor(
     storage: Storage,
     private readonly hasher: AgentHasher,
     private readonly clock: () => Date,
-    private readonly lockout: LockoutPolicy = DEFAULT_LOCKOUT,
   ) {
-    this.store = storage.documents<AgentAccount>('helpdesk-agents');
+    this.store = storage.collection<AgentAccount, AgentKey>('helpdesk-agents', {
+      keys: ['activeRole'],
+      index: (account) => ({ activeRole: account.disabled ? null : account.role }),
+      order: (account) => account.username,
+    });
   }
 
   /** Creates the first admin from ADMIN_USER/ADMIN_PASSWORD when there is no agent at all. */
   async ensureFirstAdmin(username: string, password: string): Promise<boolean> {
-    if ((await this.store.list()).length > 0) return false;
-    const created = await this.insert(username, password, 'admin', 'bootstrap', { skipStrength: true });
+    if ((await this.store.page({ limit: 1 })).items.length > 0) return false;
+    const created = await this.insert(username, password, 'admin', 'bootstrap');
     return created.ok;
   }
 
@@ -105,43 +101,25 @@ export class AgentDirectory {
     if (!account || account.disabled) {
       // Same work as a real check, so response time does not tell which names exist.
       await this.hasher.verify(await this.dummy(), password);
-      return this.failUnknown(key, now);
+      return { ok: false, reason: 'wrong-credentials' };
     }
-    if (account.lockedUntil && Date.parse(account.lockedUntil) > now.getTime()) {
-      return { ok: false, reason: 'locked', lockedUntil: account.lockedUntil };
-    }
-    const valid = await this.hasher.verify(account.passwordHash, password);
-    const updated = await this.store.update(key, (current) => {
-      if (!current) return current;
-      if (valid) {
-        current.failedLogins = 0;
-        delete current.lockedUntil;
-        current.lastLoginAt = now.toISOString();
-      } else {
-        current.failedLogins += 1;
-        if (current.failedLogins >= this.lockout.maxFailures) {
-          current.lockedUntil = new Date(now.getTime() + this.lockout.lockMs).toISOString();
-          current.failedLogins = 0;
-        }
-      }
-      return current;
-    });
-    if (valid && updated) return { ok: true, agent: view(updated, now) };
-    if (updated?.lockedUntil) return { ok: false, reason: 'locked', lockedUntil: updated.lockedUntil };
-    return { ok: false, reason: 'wrong-credentials' };
+    if (!(await this.hasher.verify(account.passwordHash, password))) return { ok: false, reason: 'wrong-credentials' };
+    const updated = await this.store.update(key, (current) => (current ? { ...current, lastLoginAt: now.toISOString() } : current));
+    return updated ? { ok: true, agent: view(updated) } : { ok: false, reason: 'wrong-credentials' };
   }
 
   async get(username: string): Promise<AgentView | undefined> {
     const account = await this.store.get(username.trim().toLowerCase());
-    return account ? view(account, this.clock()) : undefined;
+    return account ? view(account) : undefined;
   }
 
-  async list(): Promise<AgentView[]> {
-    const now = this.clock();
-    return (await this.store.list()).map((account) => view(account, now)).sort((a, b) => a.username.localeCompare(b.username));
+  /** Agents by name, a page at a time. */
+  async list(query: { limit: number; cursor?: string } = { limit: MAX_PAGE }): Promise<{ agents: AgentView[]; cursor: string | null }> {
+    const page = await this.store.page(query);
+    return { agents: page.items.map(view), cursor: page.cursor };
   }
 
-  /** Changes role, status or password; unlocks on a password reset. The last active admin cannot be removed. */
+  /** Changes role, status or password. The last active admin cannot be removed. */
   async update(username: string, change: { role?: AgentRole; disabled?: boolean; password?: string }): Promise<AgentChangeResult> {
     if (change.password !== undefined && !isStrongPassword(change.password)) return { ok: false, error: 'weak-password' };
     const key = username.trim().toLowerCase();
@@ -149,22 +127,20 @@ export class AgentDirectory {
     if (!current) return { ok: false, error: 'not-found' };
     const losesAdmin = current.role === 'admin' && !current.disabled && (change.role === 'agent' || change.disabled === true);
     if (losesAdmin) {
-      const admins = (await this.store.list()).filter((account) => account.role === 'admin' && !account.disabled);
-      if (admins.length <= 1) return { ok: false, error: 'last-admin' };
+      const activeAdmins = await this.store.count({ where: { activeRole: 'admin' } }, 2);
+      if (activeAdmins <= 1) return { ok: false, error: 'last-admin' };
     }
     const passwordHash = change.password === undefined ? undefined : await this.hasher.hash(change.password);
     const updated = await this.store.update(key, (account) => {
       if (!account) return account;
       if (change.role) account.role = change.role;
       if (change.disabled !== undefined) account.disabled = change.disabled;
-      if (passwordHash) {
-        account.passwordHash = passwordHash;
-        account.failedLogins = 0;
-        delete account.lockedUntil;
-      }
+      // A new password or a disabled account ends every session opened before.
+      if (passwordHash || change.disabled === true) account.sessionEpoch = (account.sessionEpoch ?? 0) + 1;
+      if (passwordHash) account.passwordHash = passwordHash;
       return account;
     });
-    return updated ? { ok: true, agent: view(updated, this.clock()) } : { ok: false, error: 'not-found' };
+    return updated ? { ok: true, agent: view(updated) } : { ok: false, error: 'not-found' };
   }
 
   /** Checks an agent's current password (for changing it). */
@@ -173,16 +149,10 @@ export class AgentDirectory {
     return Boolean(account && (await this.hasher.verify(account.passwordHash, password)));
   }
 
-  private async insert(
-    username: string,
-    password: string,
-    role: AgentRole,
-    actor: string,
-    options: { skipStrength?: boolean } = {},
-  ): Promise<AgentChangeResult> {
+  private async insert(username: string, password: string, role: AgentRole, actor: string): Promise<AgentChangeResult> {
     const name = username.trim();
     if (!USERNAME.test(name)) return { ok: false, error: 'invalid-username' };
-    if (!options.skipStrength && !isStrongPassword(password)) return { ok: false, error: 'weak-password' };
+    if (!isStrongPassword(password)) return { ok: false, error: 'weak-password' };
     const passwordHash = await this.hasher.hash(password);
     const now = this.clock();
     let exists = false;
@@ -191,24 +161,10 @@ export class AgentDirectory {
         exists = true;
         return current;
       }
-      return { username: name.toLowerCase(), role, passwordHash, disabled: false, createdAt: now.toISOString(), createdBy: actor, failedLogins: 0 };
+      return { username: name.toLowerCase(), role, passwordHash, disabled: false, createdAt: now.toISOString(), createdBy: actor };
     });
     if (exists || !created) return { ok: false, error: 'exists' };
-    return { ok: true, agent: view(created, now) };
-  }
-
-  private failUnknown(key: string, now: Date): LoginResult {
-    const entry = this.unknownFailures.get(key) ?? { count: 0 };
-    if (entry.until && entry.until > now.getTime()) return { ok: false, reason: 'locked', lockedUntil: new Date(entry.until).toISOString() };
-    entry.count += 1;
-    if (entry.count >= this.lockout.maxFailures) {
-      entry.until = now.getTime() + this.lockout.lockMs;
-      entry.count = 0;
-    }
-    if (this.unknownFailures.size > 10_000) this.unknownFailures.clear();
-    this.unknownFailures.set(key, entry);
-    if (entry.until && entry.until > now.getTime()) return { ok: false, reason: 'locked', lockedUntil: new Date(entry.until).toISOString() };
-    return { ok: false, reason: 'wrong-credentials' };
+    return { ok: true, agent: view(created) };
   }
 
   private dummy(): Promise<string> {
@@ -217,7 +173,7 @@ export class AgentDirectory {
   }
 }
 
-function view(account: AgentAccount, now: Date): AgentView {
+function view(account: AgentAccount): AgentView {
   return {
     username: account.username,
     role: account.role,
@@ -225,6 +181,6 @@ function view(account: AgentAccount, now: Date): AgentView {
     createdAt: account.createdAt,
     createdBy: account.createdBy,
     lastLoginAt: account.lastLoginAt ?? null,
-    locked: Boolean(account.lockedUntil && Date.parse(account.lockedUntil) > now.getTime()),
+    sessionEpoch: account.sessionEpoch ?? 0,
   };
 }

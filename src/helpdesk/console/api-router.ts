@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Render } from '../../render/renderer.js';
 import type { AgentDirectory } from './agents.js';
 import type { AuditTrail } from '../tickets/audit.js';
-import { agentOf, type ConsoleAuth } from './console-auth.js';
+import { agentOf, authOf, type ConsoleAuth } from './console-auth.js';
 import { statusOf, type ConsoleError, type ConsoleService } from './console-service.js';
 import { sendPrivateImage } from '../tickets/image-response.js';
 import { queueRowJson, ticketJson } from './presenter.js';
@@ -52,26 +52,21 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
   router.post('/login', auth.requireLoginToken('api'), json, async (req, res) => {
     const body = loginSchema.safeParse(req.body);
     if (!body.success) return bad(res);
-    const result = await deps.agents.login(body.data.username, body.data.password);
+    const result = await deps.console.login(body.data.username, body.data.password, req.ip ?? 'unknown');
     if (!result.ok) {
-      await deps.audit.record(body.data.username.toLowerCase().slice(0, 64), result.reason === 'locked' ? 'login-locked' : 'login-failed');
-      if (result.reason === 'locked')
-        return res.status(429).json({ error: deps.render('console/api-error', { code: 'locked' }), code: 'locked', lockedUntil: result.lockedUntil });
-      return fail(res, 401, 'wrong-credentials');
+      if (result.retryAfterSeconds) res.setHeader('Retry-After', String(result.retryAfterSeconds));
+      return failWith(res, result.error);
     }
-    const { token, session } = await deps.sessions.create(result.agent.username);
+    const { agent, token, session } = result.value;
     auth.setSessionCookie(res, token, SESSION_TTL_MS);
-    await deps.audit.record(result.agent.username, 'login');
-    res.json({ agent: { username: result.agent.username, role: result.agent.role }, csrfToken: session.csrfToken, expiresAt: session.expiresAt });
+    res.json({ agent: { username: agent.username, role: agent.role }, csrfToken: session.csrfToken, expiresAt: session.expiresAt });
   });
 
   // Everything below needs a signed-in agent.
   router.use(auth.requireAgent('api'));
 
   router.post('/logout', auth.requireCsrf('api'), async (req, res) => {
-    const token = (req.cookies as Record<string, string>)['chsi_agent'];
-    await deps.audit.record(agentOf(res).username, 'logout');
-    await deps.sessions.destroy(token);
+    await deps.console.logout(agentOf(res), authOf(res)?.token);
     auth.clearSessionCookie(res);
     res.json({ ok: true });
   });
@@ -190,7 +185,8 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
     if (!body.success) return bad(res);
     const result = await deps.console.changeOwnPassword(agentOf(res), body.data.current, body.data.next);
     if (!result.ok) return failWith(res, result.error);
-    res.json({ ok: true });
+    auth.setSessionCookie(res, result.value.token, SESSION_TTL_MS);
+    res.json({ ok: true, csrfToken: result.value.session.csrfToken });
   });
 
   // ---- admin only ----

@@ -39,14 +39,15 @@ export function agentOf(res: Response): AgentView {
 export class ConsoleAuth {
   constructor(private readonly deps: ConsoleAuthDeps) {}
 
-  /** Reads the session cookie; a disabled agent's session no longer counts. Never rejects. */
+  /** Reads the session cookie; a disabled agent's session, or one older than a password change, no longer counts. Never rejects. */
   identify(): RequestHandler {
     return async (req, res, next) => {
       try {
         const token = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
         const session = await this.deps.sessions.resolve(token);
         const agent = session ? await this.deps.agents.get(session.username) : undefined;
-        if (session && agent && !agent.disabled) res.locals.agentAuth = { agent, session, token: token! } satisfies AgentAuth;
+        if (session && agent && !agent.disabled && (session.epoch ?? 0) === agent.sessionEpoch)
+          res.locals.agentAuth = { agent, session, token: token! } satisfies AgentAuth;
         next();
       } catch (error) {
         next(error);

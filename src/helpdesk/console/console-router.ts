@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AgentDirectory } from './agents.js';
 import type { AuditTrail } from '../tickets/audit.js';
 import { chinaDateTime } from '../../calendar/china-time.js';
-import { agentOf, authOf, SESSION_COOKIE, type ConsoleAuth } from './console-auth.js';
+import { agentOf, authOf, type ConsoleAuth } from './console-auth.js';
 import { statusOf, type ConsoleError, type ConsoleService } from './console-service.js';
 import { sendPrivateImage } from '../tickets/image-response.js';
 import { screenshotUrl, slaJson } from './presenter.js';
@@ -64,15 +64,17 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
   router.post('/login', form, auth.requireLoginToken('page'), async (req, res) => {
     const body = z.object({ username: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) }).safeParse(req.body);
     if (!body.success) return render(res, 'login', { loginToken: auth.issueLoginToken(res), failure: 'wrong-credentials' }, 401);
-    const result = await deps.agents.login(body.data.username, body.data.password);
+    const result = await deps.console.login(body.data.username, body.data.password, req.ip ?? 'unknown');
     if (!result.ok) {
-      await deps.audit.record(body.data.username.toLowerCase().slice(0, 64), result.reason === 'locked' ? 'login-locked' : 'login-failed');
-      const status = result.reason === 'locked' ? 429 : 401;
-      return render(res, 'login', { loginToken: auth.issueLoginToken(res), failure: result.reason, username: body.data.username }, status);
+      const failure = {
+        loginToken: auth.issueLoginToken(res),
+        failure: result.error,
+        retryAfterSeconds: result.retryAfterSeconds,
+        username: body.data.username,
+      };
+      return render(res, 'login', failure, result.error === 'throttled' ? 429 : 401);
     }
-    const { token } = await deps.sessions.create(result.agent.username);
-    auth.setSessionCookie(res, token, SESSION_TTL_MS);
-    await deps.audit.record(result.agent.username, 'login');
+    auth.setSessionCookie(res, result.value.token, SESSION_TTL_MS);
     res.redirect(303, '/console/tickets');
   });
 
@@ -83,8 +85,7 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
   });
 
   router.post('/logout', form, auth.requireCsrf('page'), async (req, res) => {
-    await deps.audit.record(agentOf(res).username, 'logout');
-    await deps.sessions.destroy((req.cookies as Record<string, string>)[SESSION_COOKIE]);
+    await deps.console.logout(agentOf(res), authOf(res)?.token);
     auth.clearSessionCookie(res);
     res.redirect(303, '/console/login');
   });
@@ -108,7 +109,7 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
       ticket,
       view: ticketView(ticket, deps.tickets),
       suggestions: deps.console.suggestions(ticket),
-      agents: me.role === 'admin' ? (await deps.agents.list()).filter((agent) => !agent.disabled) : [],
+      agents: me.role === 'admin' ? (await deps.console.listAgents()).filter((agent) => !agent.disabled) : [],
       canWork: me.role === 'admin' || ticket.assignee === null || ticket.assignee === me.username,
       nav: 'tickets',
       notice: req.query.notice,
@@ -231,6 +232,7 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     const body = z.object({ current: z.string().min(1).max(256), next: z.string().min(1).max(128) }).safeParse(req.body);
     if (!body.success) return back(res, '/console/account', 'invalid');
     const result = await deps.console.changeOwnPassword(agentOf(res), body.data.current, body.data.next);
+    if (result.ok) auth.setSessionCookie(res, result.value.token, SESSION_TTL_MS);
     back(res, '/console/account', result.ok ? 'password-changed' : result.error);
   });
 
@@ -276,7 +278,7 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
 function queueRowView(row: QueueRow) {
   return {
     ...row,
-    slaView: slaJson(row.sla, { dueAt: row.dueAt, respondedAt: row.respondedAt, notCovered: row.notCovered ?? undefined }),
+    slaView: slaJson(row.sla, { dueAt: row.dueAt, respondedAt: row.respondedAt, notCovered: row.notCovered ?? undefined, provisional: row.provisional }),
     dueText: row.dueAt ? chinaDateTime(row.dueAt).text : null,
     createdText: chinaDateTime(row.createdAt).text,
   };

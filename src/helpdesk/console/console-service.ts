@@ -5,6 +5,8 @@ import type { Matcher } from '../../knowledge/matcher.js';
 import { detectImageType, type ImageMime } from '../../media/image-type.js';
 import type { AppendLog } from '../../storage/types.js';
 import type { AgentChangeResult, AgentDirectory, AgentRole, AgentView } from './agents.js';
+import type { LoginThrottle } from './login-throttle.js';
+import type { AgentSession, SessionStore } from './sessions.js';
 import type { AuditEntry, AuditTrail } from '../tickets/audit.js';
 import { suggestAnswers, type SuggestedAnswer } from './suggestions.js';
 import type { Ticket } from '../tickets/ticket-types.js';
@@ -25,9 +27,18 @@ export type ConsoleError =
   | 'invalid-username'
   | 'last-admin'
   | 'wrong-password'
+  | 'wrong-credentials'
+  | 'throttled'
   | 'core';
 
-export type ConsoleResult<T> = { ok: true; value: T } | { ok: false; error: ConsoleError; message?: string };
+export type ConsoleResult<T> = { ok: true; value: T } | { ok: false; error: ConsoleError; message?: string; retryAfterSeconds?: number };
+
+/** A signed-in agent's new session: the cookie token and the session it names. */
+export interface StartedSession {
+  agent: AgentView;
+  token: string;
+  session: AgentSession;
+}
 
 export interface ConsoleServiceDeps {
   tickets: TicketService;
@@ -38,6 +49,8 @@ export interface ConsoleServiceDeps {
   knowledge: KnowledgeBase;
   unanswered: AppendLog<UnansweredEntry>;
   sentMail: (limit: number, filter?: { ticketId?: string }) => Promise<SentMail[]>;
+  sessions: SessionStore;
+  loginThrottle: LoginThrottle;
 }
 
 /**
@@ -47,6 +60,47 @@ export interface ConsoleServiceDeps {
  */
 export class ConsoleService {
   constructor(private readonly deps: ConsoleServiceDeps) {}
+
+  /** Checks a password from `address`; too many failures there make the next attempts wait. */
+  async login(username: string, password: string, address: string): Promise<ConsoleResult<StartedSession>> {
+    const name = username.trim().toLowerCase().slice(0, 64);
+    const wait = await this.deps.loginThrottle.waitSeconds(address, name);
+    if (wait > 0) {
+      await this.deps.audit.record(name, 'login-throttled');
+      return { ok: false, error: 'throttled', retryAfterSeconds: wait };
+    }
+    const result = await this.deps.agents.login(name, password);
+    if (!result.ok) {
+      await this.deps.loginThrottle.recordFailure(address, name);
+      await this.deps.audit.record(name, 'login-failed');
+      return { ok: false, error: 'wrong-credentials' };
+    }
+    await this.deps.loginThrottle.recordSuccess(address, name);
+    await this.deps.audit.record(result.agent.username, 'login');
+    return { ok: true, value: await this.startSession(result.agent) };
+  }
+
+  async logout(agent: AgentView, token: string | undefined): Promise<void> {
+    await this.deps.audit.record(agent.username, 'logout');
+    await this.deps.sessions.destroy(token);
+  }
+
+  /**
+   * Changes the agent's own password. Every session of theirs ends (a stolen cookie with it);
+   * the one making the change gets a fresh session so they stay signed in.
+   */
+  async changeOwnPassword(agent: AgentView, current: string, next: string): Promise<ConsoleResult<StartedSession>> {
+    if (!(await this.deps.agents.checkPassword(agent.username, current))) return { ok: false, error: 'wrong-password' };
+    const result = await this.deps.agents.update(agent.username, { password: next });
+    if (!result.ok) return { ok: false, error: result.error };
+    await this.deps.audit.record(agent.username, 'password-change', agent.username);
+    return { ok: true, value: await this.startSession(result.agent) };
+  }
+
+  private async startSession(agent: AgentView): Promise<StartedSession> {
+    const { token, session } = await this.deps.sessions.create(agent);
+    return { agent, token, session };
+  }
 
   queue(filter: QueueFilter): Promise<QueueRow[]> {
     return this.deps.tickets.list(filter);
@@ -173,8 +227,8 @@ export class ConsoleService {
 
   // ---- agents ----
 
-  listAgents(): Promise<AgentView[]> {
-    return this.deps.agents.list();
+  async listAgents(): Promise<AgentView[]> {
+    return (await this.deps.agents.list()).agents;
   }
 
   async createAgent(actor: AgentView, input: { username: string; password: string; role: AgentRole }): Promise<ConsoleResult<AgentView>> {
@@ -196,13 +250,6 @@ export class ConsoleService {
         passwordReset: change.password !== undefined,
       });
     }
-    return changeResult(result);
-  }
-
-  async changeOwnPassword(agent: AgentView, current: string, next: string): Promise<ConsoleResult<AgentView>> {
-    if (!(await this.deps.agents.checkPassword(agent.username, current))) return { ok: false, error: 'wrong-password' };
-    const result = await this.deps.agents.update(agent.username, { password: next });
-    if (result.ok) await this.deps.audit.record(agent.username, 'password-change', agent.username);
     return changeResult(result);
   }
 
@@ -233,6 +280,10 @@ export function statusOf(error: ConsoleError): number {
       return 409;
     case 'core':
       return 502;
+    case 'wrong-credentials':
+      return 401;
+    case 'throttled':
+      return 429;
     default:
       return 400;
   }

@@ -8,6 +8,8 @@ export interface AgentSession {
   csrfToken: string;
   createdAt: string;
   expiresAt: string;
+  /** The agent's session epoch at login; a password change or disabling raises it. */
+  epoch: number;
 }
 
 /** How long a console session lasts: one working day's shift and some. */
@@ -32,11 +34,12 @@ export class SessionStore {
     this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
   }
 
-  async create(username: string): Promise<{ token: string; session: AgentSession }> {
+  async create(agent: { username: string; sessionEpoch: number }): Promise<{ token: string; session: AgentSession }> {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock();
     const session: AgentSession = {
-      username,
+      username: agent.username,
+      epoch: agent.sessionEpoch,
       csrfToken: randomBytes(24).toString('base64url'),
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.ttlMs).toISOString(),

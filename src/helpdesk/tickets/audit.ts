@@ -15,7 +15,7 @@ export interface AuditEntry {
 export type AuditAction =
   | 'login'
   | 'login-failed'
-  | 'login-locked'
+  | 'login-throttled'
   | 'logout'
   | 'ticket-view'
   | 'ticket-reply'
@@ -28,6 +28,9 @@ export type AuditAction =
   | 'agent-create'
   | 'agent-update'
   | 'password-change'
+  | 'calendar-recompute'
+  | 'ticket-due-recomputed'
+  | 'review-due-recomputed'
   | 'mail-thread-refused'
   | 'mail-ignored';
 
