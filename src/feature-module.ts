@@ -1,6 +1,7 @@
 import type express from 'express';
 import type { Logger } from 'pino';
 import type { AccountCore } from './account-core/types.js';
+import type { WorkingDayCalendar } from './calendar/working-days.js';
 import type { DeliveryRouter } from './channels/delivery.js';
 import type { Config } from './config.js';
 import type { Assistant } from './conversation/assistant.js';
@@ -24,6 +25,8 @@ export interface ServiceContext {
   pages: ReturnType<typeof createPageEnvironment>;
   delivery: DeliveryRouter;
   core: AccountCore;
+  /** The holiday calendar every due date is placed on (shared by the core's reviews and the tickets). */
+  calendar: WorkingDayCalendar;
   flows: Map<FlowName, FlowDefinition>;
   helpdesk?: HelpdeskPort;
   unanswered: UnansweredLog;

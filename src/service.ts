@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { setUpAccountCore, type AccountCoreSetup } from './account-core/setup.js';
 import type { AccountCore } from './account-core/types.js';
+import { WorkingDayCalendar } from './calendar/working-days.js';
 import { DeliveryRouter } from './channels/delivery.js';
 import { createChatRouter, jsonErrorHandler } from './channels/web/chat-router.js';
 import { WebInbox } from './channels/web/web-inbox.js';
@@ -68,10 +69,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const render = createTextRenderer(config.templatesDir);
   const unansweredLog = storage.log<Parameters<UnansweredLog['record']>[0]>('unanswered');
   const pages = createPageEnvironment(config.templatesDir);
+  const calendar = new WorkingDayCalendar({ operatorDir: path.join(config.knowledgeDir, 'calendar') });
   let coreSetup: AccountCoreSetup | undefined;
   if (!options.core) {
     coreSetup = await setUpAccountCore({
       config,
+      calendar,
       storage,
       render,
       pages,
@@ -92,6 +95,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     pages,
     delivery: new DeliveryRouter(),
     core,
+    calendar,
     flows: new Map(),
     unanswered: { record: (entry) => unansweredLog.append(entry) },
     listeners: options.listeners ?? true,

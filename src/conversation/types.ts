@@ -171,7 +171,8 @@ export interface FlowDefinition<S extends FlowState = FlowState> {
 
 /** The engine's view of the human help desk (tickets). */
 export interface HelpdeskPort {
-  createTicket(input: NewTicket): Promise<{ ticketId: string; dueAt: string | null }>;
+  /** `dueProvisional`: the date counts days of a year whose holidays are not published yet, so it may move. */
+  createTicket(input: NewTicket): Promise<{ ticketId: string; dueAt: string | null; dueProvisional?: boolean }>;
   /**
    * Adds a user's message to an open ticket; `open: false` when the ticket was closed meanwhile.
    * `imageRejected` says why an attached image was not kept (the text, if any, still was).

@@ -8,7 +8,7 @@ export function screenshotUrl(id: string): string {
 }
 
 /** The SLA as the API and the pages show it. */
-export function slaJson(sla: SlaStatus, ticketSla: Pick<Ticket['sla'], 'dueAt' | 'respondedAt' | 'notCovered'>) {
+export function slaJson(sla: SlaStatus, ticketSla: Pick<Ticket['sla'], 'dueAt' | 'respondedAt' | 'notCovered' | 'provisional'>) {
   return {
     state: sla.state,
     dueAt: ticketSla.dueAt,
@@ -17,6 +17,8 @@ export function slaJson(sla: SlaStatus, ticketSla: Pick<Ticket['sla'], 'dueAt' |
     respondedAt: ticketSla.respondedAt ?? null,
     /** Loud flag: the holiday data does not cover the deadline, so none was computed. */
     calendarNotCovered: ticketSla.notCovered ?? null,
+    /** The deadline counts days of a year whose holidays are not published: placed by the statutory rules, may move. */
+    provisional: ticketSla.provisional === true,
   };
 }
 
@@ -43,7 +45,7 @@ export function ticketJson(ticket: Ticket, sla: SlaStatus, missing: string[]) {
     subject: ticket.email?.subject ?? null,
     missing,
     sla: slaJson(sla, ticket.sla),
-    calendarFlag: ticket.sla.notCovered ? 'calendar-not-covered' : null,
+    calendarFlag: ticket.sla.notCovered ? 'calendar-not-covered' : ticket.sla.provisional ? 'calendar-provisional' : null,
     screenshotDetails: ticket.screenshots.map((shot) => ({
       id: shot.id,
       url: screenshotUrl(shot.id),
@@ -83,7 +85,7 @@ export function queueRowJson(row: QueueRow) {
     dueAt: row.dueAt,
     assignee: row.assignee,
     waitingOn: row.waitingOn,
-    sla: slaJson(row.sla, { dueAt: row.dueAt, respondedAt: row.respondedAt, notCovered: row.notCovered ?? undefined }),
-    calendarFlag: row.notCovered ? 'calendar-not-covered' : null,
+    sla: slaJson(row.sla, { dueAt: row.dueAt, respondedAt: row.respondedAt, notCovered: row.notCovered ?? undefined, provisional: row.provisional }),
+    calendarFlag: row.notCovered ? 'calendar-not-covered' : row.provisional ? 'calendar-provisional' : null,
   };
 }

@@ -161,7 +161,7 @@ export function createEscalateFlow(deps: EscalateFlowDeps): FlowDefinition<Escal
       ctx.conversationId,
       state.screenshots.map((shot) => shot.id),
     );
-    let created: { ticketId: string; dueAt: string | null };
+    let created: { ticketId: string; dueAt: string | null; dueProvisional?: boolean };
     try {
       created = await ctx.helpdesk.createTicket({
         channel: ctx.channel,
@@ -180,7 +180,7 @@ export function createEscalateFlow(deps: EscalateFlowDeps): FlowDefinition<Escal
     const due = created.dueAt ? chinaDateTime(created.dueAt) : null;
     return {
       status: 'complete',
-      replies: [say(ctx, 'created', { ticketId: created.ticketId, due, channel: ctx.channel })],
+      replies: [say(ctx, 'created', { ticketId: created.ticketId, due, provisional: created.dueProvisional === true, channel: ctx.channel })],
       result: { ticketId: created.ticketId },
     };
   };

@@ -17,7 +17,7 @@ export function createHelpdeskPort(tickets: TicketService): HelpdeskPort {
         screenshots: input.screenshots,
         transcript: input.transcript.map(toTicketEntry),
       });
-      return { ticketId: ticket.id, dueAt: ticket.sla.dueAt };
+      return { ticketId: ticket.id, dueAt: ticket.sla.dueAt, dueProvisional: Boolean(ticket.sla.provisional) };
     },
     async appendUserMessage(ticketId, message) {
       const check = message.image ? await checkScreenshot(message.image.data) : undefined;

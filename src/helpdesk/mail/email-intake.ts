@@ -212,6 +212,7 @@ export class EmailIntake {
         ticketId: ticket.id,
         missing,
         due: ticket.sla.dueAt ? chinaDateTime(ticket.sla.dueAt) : null,
+        provisional: ticket.sla.provisional === true,
       }),
       messageId,
       ...(mail.messageId ? { inReplyTo: mail.messageId, references: [mail.messageId] } : {}),

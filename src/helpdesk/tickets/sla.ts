@@ -8,8 +8,8 @@ export const SLA_WORKING_DAYS = 3;
 /**
  * Where a ticket stands against its deadline:
  * `running` (more than a working day left), `warning` (under one), `breached` (past due, no reply),
- * `met` / `met-late` (answered before / after the deadline), `not-covered` (no deadline: the
- * holiday data does not reach that far, flagged for people to handle by hand).
+ * `met` / `met-late` (answered before / after the deadline), `not-covered` (a ticket stored before
+ * the calendar could place every year; the next calendar recompute gives it a date).
  */
 export type SlaState = 'running' | 'warning' | 'breached' | 'met' | 'met-late' | 'not-covered';
 
@@ -23,8 +23,8 @@ export interface SlaStatus {
 
 /**
  * The three-working-day promise on China's calendar (statutory holidays and make-up workdays).
- * A date beyond the calendar data is never guessed from Monday to Friday: the ticket is
- * flagged and a warning logged.
+ * The calendar never runs out: a deadline in a year nobody has published yet is placed by the
+ * statutory rules and marked `provisional`, so the user gets a date that may still move.
  */
 export class SlaPolicy {
   constructor(
@@ -35,17 +35,15 @@ export class SlaPolicy {
 
   /** Starts the clock for something received at `received`. */
   start(received: Date, ticketId?: string): TicketSla {
-    const startedAt = received.toISOString();
-    try {
-      return { startedAt, dueAt: this.calendar.addWorkingDays(received, this.workingDays).toISOString() };
-    } catch (error) {
-      if (!(error instanceof CalendarNotCoveredError)) throw error;
-      this.logger?.warn(
-        { ticketId, year: error.year, lastCoveredYear: error.coverage.lastYear },
-        'SLA deadline cannot be computed: holiday calendar data does not cover this year; update chinese-days. Ticket flagged.',
-      );
-      return { startedAt, dueAt: null, notCovered: { year: error.year, lastCoveredYear: error.coverage.lastYear } };
-    }
+    return this.place({ startedAt: received.toISOString(), dueAt: null }, ticketId);
+  }
+
+  /**
+   * The same clock placed on the current calendar (after the calendar changed). Keeps when it
+   * started and the first reply; only the deadline and its flags move.
+   */
+  recompute(sla: TicketSla, ticketId?: string): TicketSla {
+    return this.place(sla, ticketId);
   }
 
   status(sla: TicketSla, now: Date): SlaStatus {
@@ -59,6 +57,20 @@ export class SlaPolicy {
     const left = this.safeBetween(now, due);
     if (left === null) return { state: 'not-covered', workingDaysLeft: null, msLeft };
     return { state: left < 1 ? 'warning' : 'running', workingDaysLeft: left, msLeft };
+  }
+
+  private place(sla: TicketSla, ticketId: string | undefined): TicketSla {
+    const { notCovered: _old, provisional: _was, ...kept } = sla;
+    try {
+      const { due, provisional } = this.calendar.deadline(new Date(sla.startedAt), this.workingDays);
+      if (provisional) this.logger?.info({ ticketId, dueAt: due.toISOString() }, 'SLA deadline placed on the provisional holiday calendar');
+      return { ...kept, dueAt: due.toISOString(), ...(provisional ? { provisional: true } : {}) };
+    } catch (error) {
+      // Only a date before the package's first year gets here: a clock that is badly wrong.
+      if (!(error instanceof CalendarNotCoveredError)) throw error;
+      this.logger?.warn({ ticketId, year: error.year }, 'SLA deadline cannot be computed for a year before the holiday data');
+      return { ...kept, dueAt: null, notCovered: { year: error.year, lastCoveredYear: error.coverage.lastYear } };
+    }
   }
 
   private safeBetween(from: Date, to: Date): number | null {

@@ -262,6 +262,23 @@ export class TicketService {
       .sort(byDeadline);
   }
 
+  /**
+   * Places an open ticket's deadline on the current holiday calendar. Returns the move, or
+   * `undefined` when the date stayed (or the ticket is gone or closed).
+   */
+  async placeOnCalendar(id: string): Promise<{ from: string | null; to: string | null; provisional: boolean } | undefined> {
+    let move: { from: string | null; to: string | null; provisional: boolean } | undefined;
+    await this.deps.store.updateTicket(id, (current) => {
+      if (current.status !== 'open') return current;
+      const next = this.deps.sla.recompute(current.sla, id);
+      if (next.dueAt === current.sla.dueAt && Boolean(next.provisional) === Boolean(current.sla.provisional)) return current;
+      move = { from: current.sla.dueAt, to: next.dueAt, provisional: Boolean(next.provisional) };
+      current.sla = next;
+      return current;
+    });
+    return move;
+  }
+
   slaOf(ticket: Ticket): SlaStatus {
     return this.deps.sla.status(ticket.sla, this.deps.clock());
   }
@@ -305,6 +322,7 @@ function slaOf(entry: QueueEntry): Ticket['sla'] {
     dueAt: entry.dueAt,
     ...(entry.respondedAt ? { respondedAt: entry.respondedAt } : {}),
     ...(entry.notCovered ? { notCovered: entry.notCovered } : {}),
+    ...(entry.provisional ? { provisional: true } : {}),
   };
 }
 

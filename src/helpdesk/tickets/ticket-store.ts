@@ -111,6 +111,7 @@ export function queueEntryOf(ticket: Ticket): QueueEntry {
     createdAt: ticket.createdAt,
     dueAt: ticket.sla.dueAt,
     notCovered: ticket.sla.notCovered ?? null,
+    ...(ticket.sla.provisional ? { provisional: true } : {}),
     ...(ticket.sla.respondedAt ? { respondedAt: ticket.sla.respondedAt } : {}),
     assignee: ticket.assignee,
     waitingOn: ticket.waitingOn,

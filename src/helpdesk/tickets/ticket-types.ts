@@ -55,6 +55,8 @@ export interface TicketSla {
   dueAt: string | null;
   /** Set when the deadline could not be computed: the year the calendar does not cover. */
   notCovered?: { year: number; lastCoveredYear: number };
+  /** The deadline counts days of a year whose holidays are not published yet: it may still move. */
+  provisional?: boolean;
   /** The first agent reply: it stops the clock. */
   respondedAt?: string;
 }
@@ -104,6 +106,8 @@ export interface QueueEntry {
   dueAt: string | null;
   /** Set when no deadline could be computed (holiday data ends before it). */
   notCovered: TicketSla['notCovered'] | null;
+  /** The deadline is placed on the provisional (statutory-rule) calendar. */
+  provisional?: boolean;
   respondedAt?: string;
   assignee: string | null;
   waitingOn: 'agent' | 'user';

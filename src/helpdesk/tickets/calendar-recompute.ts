@@ -1,0 +1,106 @@
+import type { Logger } from 'pino';
+import type { AccountCore, ReviewSummary } from '../../account-core/types.js';
+import type { CalendarFileProblem } from '../../calendar/operator-calendar.js';
+import type { WorkingDayCalendar } from '../../calendar/working-days.js';
+import type { AuditTrail } from './audit.js';
+import type { TicketService } from './ticket-service.js';
+
+/** Open tickets read per page while recomputing, so memory does not grow with the queue. */
+const PAGE_SIZE = 100;
+
+/** What a recompute changed. */
+export interface CalendarRecompute {
+  /** Whether the operator files changed the calendar (always true for the start-up pass). */
+  changed: boolean;
+  problems: CalendarFileProblem[];
+  operatorYears: number[];
+  ticketsMoved: number;
+  reviewsMoved: number;
+}
+
+export interface CalendarRecomputeDeps {
+  calendar: WorkingDayCalendar;
+  tickets: TicketService;
+  /** The core whose pending reviews derive their due dates from the same calendar. */
+  core?: Pick<AccountCore, 'listReviews'>;
+  audit: AuditTrail;
+  logger: Logger;
+}
+
+/**
+ * Keeps due dates in step with the holiday calendar. At start (`afterStart`) every open ticket is
+ * placed on the current calendar, which also dates tickets stored without a deadline; on a reload
+ * the operator files are read again and, when they changed anything, open tickets and pending
+ * reviews are recomputed. Every moved date and every pass is in the audit trail.
+ */
+export class CalendarRecomputer {
+  constructor(private readonly deps: CalendarRecomputeDeps) {}
+
+  async afterStart(actor = 'system'): Promise<CalendarRecompute> {
+    const ticketsMoved = await this.recomputeTickets(actor);
+    const result: CalendarRecompute = { changed: true, problems: [], operatorYears: [], ticketsMoved, reviewsMoved: 0 };
+    if (ticketsMoved > 0) await this.auditPass(actor, 'start', result);
+    return result;
+  }
+
+  async reload(actor: string): Promise<CalendarRecompute> {
+    const before = await this.pendingReviews();
+    const load = this.deps.calendar.reload();
+    for (const problem of load.problems) this.deps.logger.error(problem, 'calendar file left out: fix it and reload');
+    const result: CalendarRecompute = { ...load, ticketsMoved: 0, reviewsMoved: 0 };
+    if (load.changed) {
+      result.ticketsMoved = await this.recomputeTickets(actor);
+      result.reviewsMoved = await this.auditMovedReviews(actor, before);
+    }
+    await this.auditPass(actor, 'reload', result);
+    return result;
+  }
+
+  private async recomputeTickets(actor: string): Promise<number> {
+    let moved = 0;
+    const open = await this.deps.tickets.list({ status: 'open' });
+    for (let start = 0; start < open.length; start += PAGE_SIZE) {
+      for (const row of open.slice(start, start + PAGE_SIZE)) {
+        const change = await this.deps.tickets.placeOnCalendar(row.id);
+        if (!change) continue;
+        moved += 1;
+        await this.deps.audit.record(actor, 'ticket-due-recomputed', row.id, {
+          from: change.from,
+          to: change.to,
+          provisional: change.provisional,
+        });
+      }
+    }
+    return moved;
+  }
+
+  private async pendingReviews(): Promise<Map<string, ReviewSummary>> {
+    if (!this.deps.core) return new Map();
+    const listed = await this.deps.core.listReviews({ status: 'pending' });
+    return new Map(listed.ok ? listed.value.reviews.map((review) => [review.id, review]) : []);
+  }
+
+  /** A pending review's deadline is derived from the calendar on every read; this records which moved. */
+  private async auditMovedReviews(actor: string, before: Map<string, ReviewSummary>): Promise<number> {
+    let moved = 0;
+    for (const [id, review] of await this.pendingReviews()) {
+      const previous = before.get(id)?.dueAt ?? null;
+      if (previous === review.dueAt) continue;
+      moved += 1;
+      await this.deps.audit.record(actor, 'review-due-recomputed', id, { from: previous, to: review.dueAt });
+    }
+    return moved;
+  }
+
+  private async auditPass(actor: string, trigger: 'start' | 'reload', result: CalendarRecompute): Promise<void> {
+    this.deps.logger.info({ trigger, ...result }, 'due dates recomputed on the holiday calendar');
+    await this.deps.audit.record(actor, 'calendar-recompute', undefined, {
+      trigger,
+      changed: result.changed,
+      operatorYears: result.operatorYears.join(',') || null,
+      filesLeftOut: result.problems.length,
+      ticketsMoved: result.ticketsMoved,
+      reviewsMoved: result.reviewsMoved,
+    });
+  }
+}
