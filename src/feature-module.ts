@@ -4,11 +4,14 @@ import type { AccountCore } from './account-core/types.js';
 import type { WorkingDayCalendar } from './calendar/working-days.js';
 import type { DeliveryRouter } from './channels/delivery.js';
 import type { Config } from './config.js';
+import type { Coordination } from './coordination/coordination.js';
+import type { RateLimits } from './security/rate-limits.js';
 import type { Assistant } from './conversation/assistant.js';
 import type { CommandWords } from './conversation/commands.js';
 import type { FlowDefinition, FlowName, HelpdeskPort, UnansweredLog } from './conversation/types.js';
 import type { KnowledgeBase } from './knowledge/loader.js';
 import type { Matcher } from './knowledge/matcher.js';
+import type { ServiceMetrics } from './observability/metrics.js';
 import type { createPageEnvironment, Render } from './render/renderer.js';
 import type { Storage } from './storage/types.js';
 
@@ -32,6 +35,12 @@ export interface ServiceContext {
   unanswered: UnansweredLog;
   /** False for in-process tools (terminal chat): modules must not open ports or start bots. */
   listeners: boolean;
+  /** Locks, dedupe, token cache and pub/sub shared with other instances (Redis), or kept in process. */
+  coordination?: Coordination;
+  /** Prometheus metrics served at /metrics. */
+  metrics?: ServiceMetrics;
+  /** The service's named rate limits (memory, or Redis when instances share one). */
+  rateLimits: RateLimits;
 }
 
 /**

@@ -7,12 +7,14 @@ import { setUpAccountCore, type AccountCoreSetup } from './account-core/setup.js
 import type { AccountCore } from './account-core/types.js';
 import { WorkingDayCalendar } from './calendar/working-days.js';
 import { DeliveryRouter } from './channels/delivery.js';
-import { createChatRouter, jsonErrorHandler } from './channels/web/chat-router.js';
-import { WebInbox } from './channels/web/web-inbox.js';
+import { createWebChat, createWebChatHistory } from './channels/web/web-chat.js';
+import { jsonErrorHandler } from './http/error-handler.js';
+import { requestId } from './http/request-id.js';
+import { createRateLimits, type RateLimits } from './security/rate-limits.js';
 import { wechatOfficialAccountModule } from './channels/wechat-oa/module.js';
 import { wechatyModule } from './channels/wechaty/module.js';
 import type { Config } from './config.js';
-import { projectRoot } from './config.js';
+import { createCoordination } from './coordination/coordination.js';
 import { createAssistant, type Assistant } from './conversation/assistant.js';
 import { CommandWords } from './conversation/commands.js';
 import { guidedFlowsModule } from './conversation/flows/module.js';
@@ -22,8 +24,11 @@ import type { FeatureModule, ServiceContext } from './feature-module.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/loader.js';
 import { Matcher } from './knowledge/matcher.js';
 import { createLogger } from './logging.js';
+import { metricsEndpoint, requestTimer } from './observability/http-metrics.js';
+import { ServiceMetrics } from './observability/metrics.js';
+import { watchStorageErrors } from './observability/storage-errors.js';
 import { createPageEnvironment, createTextRenderer } from './render/renderer.js';
-import { createLowdbStorage } from './storage/lowdb-storage.js';
+import { openStorage } from './storage/open-storage.js';
 import type { Storage } from './storage/types.js';
 
 /** The running service: its express app, its assistant, and how to stop it. */
@@ -39,10 +44,12 @@ export interface Service {
 export type { FeatureModule, ServiceContext } from './feature-module.js';
 
 export interface ServiceOptions {
+  /** Rate limits to use instead of fresh in-memory ones (tests, or Redis-backed when instances share one). */
+  rateLimits?: RateLimits;
   config: Config;
   clock?: () => Date;
   logger?: Logger;
-  /** Storage to use instead of lowdb under `config.dataDir` (tests). */
+  /** Storage to use instead of the configured one (SQLite in `config.dataDir`, or DATABASE_URL) (tests). */
   storage?: Storage;
   /** An account core to use instead of the configured one (tests). */
   core?: AccountCore;
@@ -64,7 +71,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? (() => new Date());
-  const storage = options.storage ?? createLowdbStorage(config.dataDir);
+  const metrics = new ServiceMetrics();
+  const coordination = await createCoordination({ redisUrl: config.redis?.url, keyPrefix: config.redis?.keyPrefix, logger });
+  const openedStorage =
+    options.storage ?? (await openStorage(config, { clock, onError: (error) => logger.error({ err: error }, 'database connection error') }));
+  const storage = watchStorageErrors(openedStorage, (store, operation) => metrics.storageErrors.inc({ store, operation }));
   const knowledge = options.knowledge?.knowledge ?? loadKnowledge(config.knowledgeDir);
   const render = createTextRenderer(config.templatesDir);
   const unansweredLog = storage.log<Parameters<UnansweredLog['record']>[0]>('unanswered');
@@ -87,6 +98,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     config,
     logger,
     clock,
+    rateLimits: options.rateLimits ?? createRateLimits({ redis: coordination.redis, keyPrefix: `${config.redis?.keyPrefix ?? ''}rl` }),
     storage,
     knowledge,
     matcher: options.knowledge?.matcher ?? new Matcher(knowledge),
@@ -99,23 +111,30 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     flows: new Map(),
     unanswered: { record: (entry) => unansweredLog.append(entry) },
     listeners: options.listeners ?? true,
+    coordination,
+    metrics,
   };
 
   const modules = options.modules ?? standardModules();
   for (const module of modules) await module.prepare?.(context);
 
-  const inbox = new WebInbox(storage.documents('web-inbox'));
-  context.delivery.register('web', async (userId, replies) => void (await inbox.push(userId, replies, clock())));
+  const webHistory = createWebChatHistory(context);
+  const sessions = storage.documents<ConversationState>('sessions');
 
   const assistant = createAssistant({
     ...context,
-    sessions: storage.documents<ConversationState>('sessions'),
+    sessions,
     publicUrl: config.publicUrl,
+    conversationLock: coordination.conversationLock,
+    onMatch: (match) => metrics.recordMatch(match),
+    onLockWait: (seconds) => metrics.conversationLockWaits.observe(seconds),
   });
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(requestTimer(metrics));
+  app.use(requestId());
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -124,13 +143,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }),
   );
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.use('/static', express.static(path.join(projectRoot, 'src', 'channels', 'web', 'public'), { maxAge: '1h' }));
-  app.get('/', (_req, res) => void res.type('html').send(context.pages.render('web/chat.njk', {})));
+  app.get('/metrics', metricsEndpoint({ metrics, render, token: config.metricsToken }));
   coreSetup?.mount(app);
-  app.use(createChatRouter({ assistant, inbox, render }));
+  app.use(await createWebChat({ context, assistant, sessions, history: webHistory }));
   for (const module of modules) await module.install?.(app, context, assistant);
   app.use((_req, res) => void res.status(404).json({ error: render('api/error', { code: 'not-found' }) }));
-  app.use(jsonErrorHandler(render));
+  app.use(jsonErrorHandler(render, logger));
 
   let server: http.Server | undefined;
   return {
@@ -154,6 +172,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       for (const module of [...modules].reverse()) await module.close?.();
       coreSetup?.close();
       await storage.close();
+      await coordination.close();
     },
   };
 }

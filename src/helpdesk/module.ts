@@ -8,7 +8,6 @@ import type { Assistant } from '../conversation/assistant.js';
 import type { FlowDefinition } from '../conversation/types.js';
 import type { FeatureModule, ServiceContext } from '../feature-module.js';
 import { AgentDirectory, argon2Hasher, type AgentHasher } from './console/agents.js';
-import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottlePolicy } from './console/login-throttle.js';
 import { createAgentApiRouter } from './console/api-router.js';
 import { AuditTrail } from './tickets/audit.js';
 import { CalendarRecomputer } from './tickets/calendar-recompute.js';
@@ -30,8 +29,6 @@ import { UploadStash } from './escalation/upload-stash.js';
 export interface HelpdeskModuleOptions {
   /** Password hashing for agent accounts (tests pass lower argon2 costs). */
   hasher?: AgentHasher;
-  /** How repeated console login failures are slowed (tests pass shorter delays). */
-  loginThrottle?: LoginThrottlePolicy;
   /** Replaces the SMTP_URL transport (tests). */
   mailTransport?: MailTransport;
   /** Holiday calendar (tests may pass one with a narrower coverage). */
@@ -129,7 +126,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       }
       // Tickets stored under an older calendar (or none, before the calendar could place every year) get today's dates.
       await parts.calendar.afterStart();
-      mountConsole(app, context, parts, options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE);
+      mountConsole(app, context, parts);
       if (context.listeners) {
         try {
           listener = await startSmtpListener({
@@ -159,12 +156,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
   };
 }
 
-function mountConsole(
-  app: Parameters<NonNullable<FeatureModule['install']>>[0],
-  context: ServiceContext,
-  parts: HelpdeskHandle,
-  throttlePolicy: LoginThrottlePolicy,
-): void {
+function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0], context: ServiceContext, parts: HelpdeskHandle): void {
   const sessions = new SessionStore(context.storage, context.clock, context.config.sessionSecret);
   if (!context.config.sessionSecret) context.logger.warn('SESSION_SECRET not set: console sessions end when the process restarts');
   const deny = (_req: Request, res: Response, status: 401 | 403, code: string, audience: Audience) => {
@@ -183,7 +175,7 @@ function mountConsole(
     unanswered: context.storage.log<UnansweredEntry>('unanswered'),
     sentMail: (limit, filter) => parts.mailer.list(limit, filter),
     sessions,
-    loginThrottle: new LoginThrottle(undefined, throttlePolicy),
+    rateLimits: context.rateLimits,
   });
   const shared = { auth, agents: parts.agents, sessions, console: consoleService, tickets: parts.tickets, audit: parts.audit };
   app.use('/api/agent', cookieParser(), auth.identify(), createAgentApiRouter({ ...shared, render: context.render }));

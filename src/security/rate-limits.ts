@@ -66,19 +66,31 @@ export const DEFAULT_RATE_LIMITS = {
   /** Tickets opened by mail, per sender address and per connecting IP. */
   'ticket-mail:sender': { points: 5, durationSeconds: HOUR },
   'ticket-mail:ip': { points: 20, durationSeconds: HOUR },
+  /** Wrong passwords one asker may try against account-core logins. */
+  'core-login-failure:identity': { points: 10, durationSeconds: HOUR },
   /** Password changes and resets (account core and agents). */
   'password-change:ip': { points: 10, durationSeconds: HOUR },
   'password-change:identity': { points: 5, durationSeconds: DAY },
   /** Calls a trusted service makes on behalf of one end user (core API, chat API). */
   'service-call:end-user': { points: 120, durationSeconds: MINUTE },
+  /** Images sent through the web chat, per visitor and per IP a day. */
+  'upload:identity': { points: 20, durationSeconds: DAY },
+  'upload:ip': { points: 100, durationSeconds: DAY },
+  /** Bytes of images all web visitors may send in a day: the disk budget uploads may use. */
+  'upload-bytes:global': { points: 1024 * 1024 * 1024, durationSeconds: DAY },
 } as const satisfies Record<string, RateLimitPolicy>;
 
 /** Default growing delays. */
 export const DEFAULT_GROWING_DELAYS = {
   /** Wrong agent passwords from one IP. */
   'agent-login:ip': { freeFailures: 5, firstDelaySeconds: 1, maxDelaySeconds: 5 * MINUTE, forgetAfterSeconds: DAY },
-  /** Wrong passwords for one agent account from anywhere: short cap, so the owner is never kept out for long. */
+  /**
+   * Wrong passwords for one agent account from one address (key: account and address together):
+   * a stranger's failures slow only the stranger; the owner signing in from elsewhere is not slowed.
+   */
   'agent-login:account': { freeFailures: 5, firstDelaySeconds: 1, maxDelaySeconds: 30, forgetAfterSeconds: HOUR },
+  /** Wrong passwords (login or owner proof) for one account-core account, from anyone. */
+  'core-login:account': { freeFailures: 5, firstDelaySeconds: 1, maxDelaySeconds: 30, forgetAfterSeconds: HOUR },
 } as const satisfies Record<string, GrowingDelayPolicy>;
 
 export type RateLimitName = keyof typeof DEFAULT_RATE_LIMITS;

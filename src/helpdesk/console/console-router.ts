@@ -278,7 +278,12 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
 function queueRowView(row: QueueRow) {
   return {
     ...row,
-    slaView: slaJson(row.sla, { dueAt: row.dueAt, respondedAt: row.respondedAt, notCovered: row.notCovered ?? undefined, provisional: row.provisional }),
+    slaView: slaJson(row.sla, {
+      dueAt: row.dueAt,
+      respondedAt: row.respondedAt,
+      notCovered: row.notCovered ?? undefined,
+      provisional: row.provisional,
+    }),
     dueText: row.dueAt ? chinaDateTime(row.dueAt).text : null,
     createdText: chinaDateTime(row.createdAt).text,
   };

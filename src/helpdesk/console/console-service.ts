@@ -5,7 +5,7 @@ import type { Matcher } from '../../knowledge/matcher.js';
 import { detectImageType, type ImageMime } from '../../media/image-type.js';
 import type { AppendLog } from '../../storage/types.js';
 import type { AgentChangeResult, AgentDirectory, AgentRole, AgentView } from './agents.js';
-import type { LoginThrottle } from './login-throttle.js';
+import { limitKey, type RateLimits } from '../../security/rate-limits.js';
 import type { AgentSession, SessionStore } from './sessions.js';
 import type { AuditEntry, AuditTrail } from '../tickets/audit.js';
 import { suggestAnswers, type SuggestedAnswer } from './suggestions.js';
@@ -50,7 +50,7 @@ export interface ConsoleServiceDeps {
   unanswered: AppendLog<UnansweredEntry>;
   sentMail: (limit: number, filter?: { ticketId?: string }) => Promise<SentMail[]>;
   sessions: SessionStore;
-  loginThrottle: LoginThrottle;
+  rateLimits: RateLimits;
 }
 
 /**
@@ -61,21 +61,29 @@ export interface ConsoleServiceDeps {
 export class ConsoleService {
   constructor(private readonly deps: ConsoleServiceDeps) {}
 
-  /** Checks a password from `address`; too many failures there make the next attempts wait. */
+  /**
+   * Checks a password from `address`. Failures slow down the address, and the pair of address and
+   * account, with growing delays: a stranger guessing elsewhere never slows the agent down, and
+   * there is no lock on the account for anyone to renew.
+   */
   async login(username: string, password: string, address: string): Promise<ConsoleResult<StartedSession>> {
     const name = username.trim().toLowerCase().slice(0, 64);
-    const wait = await this.deps.loginThrottle.waitSeconds(address, name);
-    if (wait > 0) {
+    const byAddress = this.deps.rateLimits.delay('agent-login:ip');
+    const byPair = this.deps.rateLimits.delay('agent-login:account');
+    const addressKey = limitKey.ip(address);
+    const pairKey = `${limitKey.account(name)}|${addressKey}`;
+    const waitMs = Math.max(await byAddress.waitMs(addressKey), await byPair.waitMs(pairKey));
+    if (waitMs > 0) {
       await this.deps.audit.record(name, 'login-throttled');
-      return { ok: false, error: 'throttled', retryAfterSeconds: wait };
+      return { ok: false, error: 'throttled', retryAfterSeconds: Math.ceil(waitMs / 1000) };
     }
     const result = await this.deps.agents.login(name, password);
     if (!result.ok) {
-      await this.deps.loginThrottle.recordFailure(address, name);
+      await Promise.all([byAddress.recordFailure(addressKey), byPair.recordFailure(pairKey)]);
       await this.deps.audit.record(name, 'login-failed');
       return { ok: false, error: 'wrong-credentials' };
     }
-    await this.deps.loginThrottle.recordSuccess(address, name);
+    await byPair.recordSuccess(pairKey);
     await this.deps.audit.record(result.agent.username, 'login');
     return { ok: true, value: await this.startSession(result.agent) };
   }
