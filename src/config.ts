@@ -18,6 +18,16 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: optionalString,
   DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+  SQLITE_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86400).default(30),
+  SQLITE_AUTOCHECKPOINT_PAGES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   KNOWLEDGE_DIR: z.string().default(path.join(projectRoot, 'knowledge')),
   TEMPLATES_DIR: z.string().default(path.join(projectRoot, 'templates')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -41,8 +51,11 @@ const envSchema = z.object({
   SMTP_HOST: z.string().default('127.0.0.1'),
   SMTP_URL: optionalString,
   SUPPORT_EMAIL: z.string().email().default('kefu@chsi.com.cn'),
-  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
-  REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,40}$/).default('chsi:'),
+  REDIS_URL: optionalString.refine((url) => url === undefined || /^rediss?:\/\//.test(url), 'must be a redis:// or rediss:// URL'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,40}$/)
+    .default('chsi:'),
   METRICS_TOKEN: optionalString,
 });
 
@@ -53,6 +66,18 @@ export interface Config {
   /** Absolute base URL users reach us at, used in links (reset pages, web chat). */
   publicUrl: string;
   dataDir: string;
+  /**
+   * `databaseUrl`: PostgreSQL for several instances; unset, SQLite in `dataDir`. `logRetentionDays`:
+   * how long audit, outbox, sent-mail and unanswered entries are kept. The SQLite WAL is
+   * checkpointed every `sqliteCheckpointSeconds` and whenever it reaches `sqliteAutocheckpointPages`.
+   */
+  storage: {
+    databaseUrl?: string;
+    poolSize: number;
+    logRetentionDays: number;
+    sqliteCheckpointSeconds: number;
+    sqliteAutocheckpointPages: number;
+  };
   knowledgeDir: string;
   templatesDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -108,6 +133,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     dataDir: path.resolve(e.DATA_DIR),
+    storage: {
+      databaseUrl: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      logRetentionDays: e.LOG_RETENTION_DAYS,
+      sqliteCheckpointSeconds: e.SQLITE_CHECKPOINT_SECONDS,
+      sqliteAutocheckpointPages: e.SQLITE_AUTOCHECKPOINT_PAGES,
+    },
     knowledgeDir: path.resolve(e.KNOWLEDGE_DIR),
     templatesDir: path.resolve(e.TEMPLATES_DIR),
     logLevel: e.LOG_LEVEL,

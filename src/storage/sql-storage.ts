@@ -1,0 +1,563 @@
+import { z } from 'zod';
+import { KeyedMutex } from './keyed-mutex.js';
+import { MIGRATIONS_TABLE, migrationsFor } from './sql-migrations.js';
+import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
+import {
+  MAX_KEYS,
+  MAX_LOG_KEYS,
+  MAX_PAGE,
+  type AppendLog,
+  type CollectionSchema,
+  type DocumentStore,
+  type IndexedCollection,
+  type ListQuery,
+  type LogSchema,
+  type Page,
+  type Storage,
+  type StoredRecord,
+} from './types.js';
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** Rows read or written per statement batch by re-indexing, export and import. */
+const BATCH = 500;
+/** How often expired log entries are deleted. */
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** An update retries this often when other instances keep changing the same document. */
+const MAX_ATTEMPTS = 100;
+
+const documentCursor = z.tuple([z.string(), z.string()]);
+const logCursor = z.coerce.number().int().positive();
+
+export interface SqlStorageOptions {
+  engine: Storage['engine'];
+  /** Log entries appended more than this many days ago are deleted (hourly). Unset: kept. */
+  logRetentionDays?: number;
+  clock?: () => Date;
+}
+
+/** A list or count query that names a key the collection does not have, or a malformed cursor. */
+export class StorageQueryError extends Error {}
+
+/**
+ * The stores on a SQL engine. Writes are short transactions that never wait on callers:
+ * `update` reads the document with its version, lets the caller compute the next one, and
+ * writes it only if the version is unchanged, retrying otherwise. A per-process mutex keeps
+ * callers in one process from retrying against each other; the version check is what makes
+ * several processes or instances safe on one database.
+ */
+export function createSqlStorage(driver: SqlDriver, options: SqlStorageOptions): Storage {
+  const clock = options.clock ?? (() => new Date());
+  const db: Database = { driver, ready: migrate(driver) };
+  const collections = new Map<string, SqlCollection<unknown, string>>();
+  const logs = new Map<string, SqlLog<unknown, string>>();
+  let closed = false;
+
+  const prune = (before: Date) => pruneLogs(db, before);
+  const retentionMs = options.logRetentionDays === undefined ? undefined : options.logRetentionDays * 24 * 60 * 60 * 1000;
+  const pruneExpired = () => {
+    if (retentionMs === undefined || closed) return;
+    void prune(new Date(clock().getTime() - retentionMs)).catch(() => undefined);
+  };
+  const pruneTimer = retentionMs === undefined ? undefined : setInterval(pruneExpired, PRUNE_INTERVAL_MS);
+  pruneTimer?.unref();
+  void db.ready.then(pruneExpired, () => undefined);
+
+  function collectionHandle(name: string): SqlCollection<unknown, string> {
+    assertName(name);
+    let handle = collections.get(name);
+    if (!handle) collections.set(name, (handle = new SqlCollection(db, name)));
+    return handle;
+  }
+
+  return {
+    engine: options.engine,
+    ready: () => db.ready,
+    documents<T>(name: string): DocumentStore<T> {
+      return collectionHandle(name) as unknown as DocumentStore<T>;
+    },
+    collection<T, K extends string>(name: string, schema: CollectionSchema<T, K>): IndexedCollection<T, K> {
+      if (schema.keys.length > MAX_KEYS) throw new Error(`Collection ${name} declares more than ${MAX_KEYS} keys`);
+      const handle = collectionHandle(name);
+      handle.useSchema(schema as unknown as CollectionSchema<unknown, string>);
+      return handle as unknown as IndexedCollection<T, K>;
+    },
+    log<T, K extends string = never>(name: string, schema?: LogSchema<T, K>): AppendLog<T, K> {
+      assertName(name);
+      if (schema && schema.keys.length > MAX_LOG_KEYS) throw new Error(`Log ${name} declares more than ${MAX_LOG_KEYS} keys`);
+      let handle = logs.get(name);
+      if (!handle) logs.set(name, (handle = new SqlLog(db, name, clock)));
+      if (schema) handle.schema = schema as unknown as LogSchema<unknown, string>;
+      return handle as unknown as AppendLog<T, K>;
+    },
+    async nextNumber(sequence: string): Promise<number> {
+      assertName(sequence);
+      await db.ready;
+      const rows = await driver.transaction((tx) =>
+        tx.all<{ value: number | string }>(
+          'INSERT INTO sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1 RETURNING value',
+          [sequence],
+        ),
+      );
+      return Number(rows[0]!.value);
+    },
+    pruneLogs: prune,
+    exportRecords: () => exportRecords(db),
+    importRecords: (records) => importRecords(db, records),
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (pruneTimer) clearInterval(pruneTimer);
+      await db.ready.catch(() => undefined);
+      await driver.close();
+    },
+  };
+}
+
+interface Database {
+  driver: SqlDriver;
+  ready: Promise<void>;
+}
+
+async function migrate(driver: SqlDriver): Promise<void> {
+  await driver.transaction(async (tx) => {
+    // Instances starting together on one PostgreSQL take turns; SQLite's write lock does the same.
+    if (driver.dialect === 'postgres') await tx.all('SELECT pg_advisory_xact_lock(7243001)');
+    await tx.run(MIGRATIONS_TABLE);
+    const applied = new Set((await tx.all<{ version: number }>('SELECT version FROM schema_migrations')).map((row) => Number(row.version)));
+    for (const migration of migrationsFor(driver.dialect)) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of migration.statements) await tx.run(statement);
+      await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [migration.version, new Date().toISOString()]);
+    }
+  });
+}
+
+function assertName(name: string): void {
+  if (!NAME_PATTERN.test(name)) throw new Error(`Invalid store name "${name}"`);
+}
+
+interface IndexValues {
+  keys: (string | null)[];
+  ord: string | null;
+}
+
+interface StoredRow {
+  version: number | string;
+  k1: string | null;
+  k2: string | null;
+  k3: string | null;
+  k4: string | null;
+}
+
+class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
+  private readonly mutex = new KeyedMutex();
+  private schema: CollectionSchema<T, K> | undefined;
+  private ready: Promise<void>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly name: string,
+  ) {
+    this.ready = db.ready;
+  }
+
+  /** Declares how the collection is listed; re-indexes stored documents when that changed. */
+  useSchema(schema: CollectionSchema<T, K>): void {
+    if (this.schema === schema) return;
+    this.schema = schema;
+    this.ready = this.db.ready.then(() => this.reindexIfChanged(schema));
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    await this.ready;
+    const rows = await this.db.driver.all<{ doc: unknown }>('SELECT doc FROM documents WHERE collection = ? AND id = ?', [this.name, id]);
+    return rows[0] ? (this.db.driver.readJson(rows[0].doc) as T) : undefined;
+  }
+
+  put(id: string, doc: T): Promise<void> {
+    return this.mutex.run(id, async () => {
+      await this.ready;
+      await this.writeUntilApplied(id, () => ({ doc }));
+    });
+  }
+
+  update(id: string, change: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
+    return this.mutex.run(id, async () => {
+      await this.ready;
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const rows = await this.db.driver.all<{ doc: unknown; version: number | string }>(
+          'SELECT doc, version FROM documents WHERE collection = ? AND id = ?',
+          [this.name, id],
+        );
+        const row = rows[0];
+        const current = row ? (this.db.driver.readJson(row.doc) as T) : undefined;
+        const next = await change(current);
+        if (next === undefined && current === undefined) return undefined;
+        const written = await this.db.driver.transaction((tx) => this.writeRow(tx, id, next, row ? Number(row.version) : 0));
+        if (written) return next;
+      }
+      throw new Error(`Document ${this.name}/${id} kept changing under ${MAX_ATTEMPTS} attempts to update it`);
+    });
+  }
+
+  delete(id: string): Promise<void> {
+    return this.mutex.run(id, async () => {
+      await this.ready;
+      await this.writeUntilApplied(id, () => ({ doc: undefined }));
+    });
+  }
+
+  async page(query: ListQuery<K>): Promise<Page<T>> {
+    await this.ready;
+    const limit = pageLimit(query.limit);
+    const { conditions, params } = this.filter(query);
+    if (query.cursor !== undefined) {
+      const [ord, id] = decodeCursor(query.cursor);
+      conditions.push(query.descending ? '(ord, id) < (?, ?)' : '(ord, id) > (?, ?)');
+      params.push(ord, id);
+    }
+    const direction = query.descending ? 'DESC' : 'ASC';
+    const rows = await this.db.driver.all<{ id: string; ord: string; doc: unknown }>(
+      `SELECT id, ord, doc FROM documents WHERE ${conditions.join(' AND ')} ORDER BY ord ${direction}, id ${direction} LIMIT ?`,
+      [...params, limit + 1],
+    );
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map((row) => this.db.driver.readJson(row.doc) as T),
+      cursor: rows.length > limit && last ? encodeCursor([last.ord, last.id]) : null,
+    };
+  }
+
+  async counts(key: K): Promise<Record<string, number>> {
+    await this.ready;
+    this.slotOf(key);
+    const rows = await this.db.driver.all<{ value: string; n: number | string }>(
+      'SELECT value, n FROM key_counts WHERE collection = ? AND key = ? AND n > 0',
+      [this.name, key],
+    );
+    return Object.fromEntries(rows.map((row) => [row.value, Number(row.n)]));
+  }
+
+  async count(query: Omit<ListQuery<K>, 'limit' | 'cursor' | 'descending'>, cap: number): Promise<number> {
+    await this.ready;
+    const { conditions, params } = this.filter(query);
+    const rows = await this.db.driver.all<{ n: number | string }>(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM documents WHERE ${conditions.join(' AND ')} LIMIT ?) AS capped`,
+      [...params, Math.max(0, Math.floor(cap))],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  private filter(query: Omit<ListQuery<K>, 'limit' | 'cursor' | 'descending'>): { conditions: string[]; params: SqlValue[] } {
+    const conditions = ['collection = ?', 'ord IS NOT NULL'];
+    const params: SqlValue[] = [this.name];
+    for (const [key, value] of Object.entries(query.where ?? {}) as [K, string | undefined][]) {
+      if (value === undefined) continue;
+      conditions.push(`k${this.slotOf(key)} = ?`);
+      params.push(value);
+    }
+    if (query.orderFrom !== undefined) {
+      conditions.push('ord >= ?');
+      params.push(query.orderFrom);
+    }
+    if (query.orderBefore !== undefined) {
+      conditions.push('ord < ?');
+      params.push(query.orderBefore);
+    }
+    return { conditions, params };
+  }
+
+  private slotOf(key: K): number {
+    const slot = this.schema?.keys.indexOf(key) ?? -1;
+    if (slot < 0) throw new StorageQueryError(`Collection ${this.name} has no key "${key}"`);
+    return slot + 1;
+  }
+
+  private async writeUntilApplied(id: string, next: () => { doc: T | undefined }): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (await this.db.driver.transaction((tx) => this.writeRow(tx, id, next().doc, 'any'))) return;
+    }
+    throw new Error(`Document ${this.name}/${id} could not be written`);
+  }
+
+  /**
+   * Writes (or deletes, `doc` undefined) one document and keeps its key counts in step.
+   * `expected`: the version read before (0: absent), or `any`. Resolves `false` on a conflict.
+   */
+  private async writeRow(tx: SqlExecutor, id: string, doc: T | undefined, expected: number | 'any'): Promise<boolean> {
+    const lock = this.db.driver.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const [old] = await tx.all<StoredRow>(`SELECT version, k1, k2, k3, k4 FROM documents WHERE collection = ? AND id = ?${lock}`, [this.name, id]);
+    if (expected !== 'any' && (old ? Number(old.version) : 0) !== expected) return false;
+    const values = doc === undefined ? undefined : this.indexValues(doc);
+    if (values === undefined) {
+      if (old) await tx.run('DELETE FROM documents WHERE collection = ? AND id = ?', [this.name, id]);
+    } else if (old) {
+      await tx.run(
+        `UPDATE documents SET doc = ${this.db.driver.jsonParam}, version = version + 1, k1 = ?, k2 = ?, k3 = ?, k4 = ?, ord = ? WHERE collection = ? AND id = ?`,
+        [JSON.stringify(doc), ...values.keys, values.ord, this.name, id],
+      );
+    } else {
+      const inserted = await tx.run(
+        `INSERT INTO documents (collection, id, doc, version, k1, k2, k3, k4, ord) VALUES (?, ?, ${this.db.driver.jsonParam}, 1, ?, ?, ?, ?, ?)
+         ON CONFLICT (collection, id) DO NOTHING`,
+        [this.name, id, JSON.stringify(doc), ...values.keys, values.ord],
+      );
+      // Another instance inserted it first: read again and retry.
+      if (inserted === 0) return false;
+    }
+    if (this.schema) await this.adjustCounts(tx, old, values);
+    return true;
+  }
+
+  private async adjustCounts(tx: SqlExecutor, old: StoredRow | undefined, next: IndexValues | undefined): Promise<void> {
+    const keys = this.schema!.keys;
+    for (let slot = 0; slot < keys.length; slot++) {
+      const before = old ? old[`k${slot + 1}` as 'k1'] : null;
+      const after = next ? (next.keys[slot] ?? null) : null;
+      if (before === after) continue;
+      if (before !== null) {
+        await tx.run('UPDATE key_counts SET n = n - 1 WHERE collection = ? AND key = ? AND value = ?', [this.name, keys[slot]!, before]);
+      }
+      if (after !== null) {
+        await tx.run(
+          'INSERT INTO key_counts (collection, key, value, n) VALUES (?, ?, ?, 1) ON CONFLICT (collection, key, value) DO UPDATE SET n = key_counts.n + 1',
+          [this.name, keys[slot]!, after],
+        );
+      }
+    }
+  }
+
+  private indexValues(doc: T): IndexValues {
+    const schema = this.schema;
+    if (!schema) return { keys: [null, null, null, null], ord: null };
+    let values: Record<string, string | null>;
+    let ord: string | null;
+    try {
+      values = schema.index(doc);
+      ord = schema.order?.(doc) ?? '';
+    } catch {
+      // A stored document the schema cannot read is kept but not listed.
+      return { keys: [null, null, null, null], ord: null };
+    }
+    const keys = [0, 1, 2, 3].map((slot) => {
+      const key = schema.keys[slot];
+      return key === undefined ? null : (values[key] ?? null);
+    });
+    return { keys, ord };
+  }
+
+  /** Fills the key columns and counts anew when the collection's keys or order changed since last start. */
+  private async reindexIfChanged(schema: CollectionSchema<T, K>): Promise<void> {
+    const signature = JSON.stringify({ keys: schema.keys, order: Boolean(schema.order), version: schema.version ?? 1 });
+    const { driver } = this.db;
+    const [stored] = await driver.all<{ signature: string }>('SELECT signature FROM collection_schemas WHERE collection = ?', [this.name]);
+    if (stored?.signature === signature) return;
+    let after = '';
+    for (;;) {
+      const rows = await driver.all<{ id: string; doc: unknown }>(
+        'SELECT id, doc FROM documents WHERE collection = ? AND id > ? ORDER BY id LIMIT ?',
+        [this.name, after, BATCH],
+      );
+      if (rows.length === 0) break;
+      await driver.transaction(async (tx) => {
+        for (const row of rows) {
+          const values = this.indexValues(driver.readJson(row.doc) as T);
+          await tx.run('UPDATE documents SET k1 = ?, k2 = ?, k3 = ?, k4 = ?, ord = ? WHERE collection = ? AND id = ?', [
+            ...values.keys,
+            values.ord,
+            this.name,
+            row.id,
+          ]);
+        }
+      });
+      after = rows[rows.length - 1]!.id;
+    }
+    await driver.transaction(async (tx) => {
+      await tx.run('DELETE FROM key_counts WHERE collection = ?', [this.name]);
+      for (const [slot, key] of schema.keys.entries()) {
+        await tx.run(
+          `INSERT INTO key_counts (collection, key, value, n)
+           SELECT ?, ?, k${slot + 1}, count(*) FROM documents WHERE collection = ? AND k${slot + 1} IS NOT NULL GROUP BY k${slot + 1}`,
+          [this.name, key, this.name],
+        );
+      }
+      await tx.run('DELETE FROM collection_schemas WHERE collection = ?', [this.name]);
+      await tx.run('INSERT INTO collection_schemas (collection, signature) VALUES (?, ?)', [this.name, signature]);
+    });
+  }
+}
+
+class SqlLog<T, K extends string> implements AppendLog<T, K> {
+  schema: LogSchema<T, K> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly name: string,
+    private readonly clock: () => Date,
+  ) {}
+
+  async append(entry: T): Promise<void> {
+    await this.db.ready;
+    const keys = this.keyValues(entry);
+    await this.db.driver.run(`INSERT INTO log_entries (log, at, k1, k2, entry) VALUES (?, ?, ?, ?, ${this.db.driver.jsonParam})`, [
+      this.name,
+      this.clock().getTime(),
+      ...keys,
+      JSON.stringify(entry),
+    ]);
+  }
+
+  async page(query: { where?: Partial<Record<K, string>>; limit: number; cursor?: string }): Promise<Page<T>> {
+    await this.db.ready;
+    const limit = pageLimit(query.limit);
+    const conditions = ['log = ?'];
+    const params: SqlValue[] = [this.name];
+    for (const [key, value] of Object.entries(query.where ?? {}) as [K, string | undefined][]) {
+      if (value === undefined) continue;
+      const slot = this.schema?.keys.indexOf(key) ?? -1;
+      if (slot < 0) throw new StorageQueryError(`Log ${this.name} has no key "${key}"`);
+      conditions.push(`k${slot + 1} = ?`);
+      params.push(value);
+    }
+    if (query.cursor !== undefined) {
+      const parsed = logCursor.safeParse(query.cursor);
+      if (!parsed.success) throw new StorageQueryError('Malformed cursor');
+      conditions.push('seq < ?');
+      params.push(parsed.data);
+    }
+    const rows = await this.db.driver.all<{ seq: number | string; entry: unknown }>(
+      `SELECT seq, entry FROM log_entries WHERE ${conditions.join(' AND ')} ORDER BY seq DESC LIMIT ?`,
+      [...params, limit + 1],
+    );
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map((row) => this.db.driver.readJson(row.entry) as T),
+      cursor: rows.length > limit && last ? String(last.seq) : null,
+    };
+  }
+
+  private keyValues(entry: T): (string | null)[] {
+    if (!this.schema) return [null, null];
+    const values = this.schema.index(entry) as Record<string, string | null>;
+    return [0, 1].map((slot) => {
+      const key = this.schema!.keys[slot];
+      return key === undefined ? null : (values[key] ?? null);
+    });
+  }
+}
+
+async function pruneLogs(db: Database, before: Date): Promise<number> {
+  await db.ready;
+  let removed = 0;
+  for (;;) {
+    // In batches, so a long backlog never holds the write lock for long.
+    const batch = await db.driver.run('DELETE FROM log_entries WHERE seq IN (SELECT seq FROM log_entries WHERE at < ? ORDER BY seq LIMIT ?)', [
+      before.getTime(),
+      BATCH * 10,
+    ]);
+    removed += batch;
+    if (batch < BATCH * 10) return removed;
+  }
+}
+
+async function* exportRecords(db: Database): AsyncGenerator<StoredRecord> {
+  await db.ready;
+  const { driver } = db;
+  let after: [string, string] = ['', ''];
+  for (;;) {
+    const rows = await driver.all<{ collection: string; id: string; doc: unknown }>(
+      'SELECT collection, id, doc FROM documents WHERE (collection, id) > (?, ?) ORDER BY collection, id LIMIT ?',
+      [...after, BATCH],
+    );
+    for (const row of rows) yield { kind: 'document', collection: row.collection, id: row.id, doc: driver.readJson(row.doc) };
+    if (rows.length < BATCH) break;
+    const last = rows[rows.length - 1]!;
+    after = [last.collection, last.id];
+  }
+  let seq = 0;
+  for (;;) {
+    const rows = await driver.all<{ seq: number | string; log: string; at: number | string; entry: unknown }>(
+      'SELECT seq, log, at, entry FROM log_entries WHERE seq > ? ORDER BY seq LIMIT ?',
+      [seq, BATCH],
+    );
+    for (const row of rows) yield { kind: 'log', log: row.log, at: new Date(Number(row.at)).toISOString(), entry: driver.readJson(row.entry) };
+    if (rows.length < BATCH) break;
+    seq = Number(rows[rows.length - 1]!.seq);
+  }
+  for (const row of await driver.all<{ name: string; value: number | string }>('SELECT name, value FROM sequences ORDER BY name')) {
+    yield { kind: 'sequence', name: row.name, value: Number(row.value) };
+  }
+}
+
+async function importRecords(db: Database, records: AsyncIterable<StoredRecord>): Promise<{ imported: number }> {
+  await db.ready;
+  const { driver } = db;
+  const touched = new Set<string>();
+  let imported = 0;
+  let batch: StoredRecord[] = [];
+  const flush = async () => {
+    const writing = batch;
+    batch = [];
+    await driver.transaction(async (tx) => {
+      for (const record of writing) await importOne(tx, driver, record);
+    });
+    imported += writing.length;
+  };
+  for await (const record of records) {
+    if (record.kind === 'document') {
+      assertName(record.collection);
+      touched.add(record.collection);
+    } else if (record.kind === 'log') assertName(record.log);
+    else assertName(record.name);
+    batch.push(record);
+    if (batch.length >= BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
+  // Imported documents carry no key values yet: their collections re-index when next opened.
+  await driver.transaction(async (tx) => {
+    for (const collection of touched) await tx.run('DELETE FROM collection_schemas WHERE collection = ?', [collection]);
+  });
+  return { imported };
+}
+
+async function importOne(tx: SqlExecutor, driver: SqlDriver, record: StoredRecord): Promise<void> {
+  if (record.kind === 'document') {
+    await tx.run(
+      `INSERT INTO documents (collection, id, doc, version) VALUES (?, ?, ${driver.jsonParam}, 1)
+       ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc, version = documents.version + 1`,
+      [record.collection, record.id, JSON.stringify(record.doc)],
+    );
+  } else if (record.kind === 'log') {
+    await tx.run(`INSERT INTO log_entries (log, at, entry) VALUES (?, ?, ${driver.jsonParam})`, [
+      record.log,
+      Date.parse(record.at),
+      JSON.stringify(record.entry),
+    ]);
+  } else {
+    await tx.run(
+      'INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = CASE WHEN sequences.value > excluded.value THEN sequences.value ELSE excluded.value END',
+      [record.name, record.value],
+    );
+  }
+}
+
+function pageLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new StorageQueryError(`Page size must be 1–${MAX_PAGE}`);
+  return limit;
+}
+
+function encodeCursor(position: [string, string]): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const parsed = documentCursor.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // falls through to the error below
+  }
+  throw new StorageQueryError('Malformed cursor');
+}
