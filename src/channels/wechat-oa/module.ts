@@ -2,11 +2,12 @@ import type { FeatureModule, ServiceContext } from '../../feature-module.js';
 import { answerInbound, repliesToText } from './answer.js';
 import { createWechatApi, type CachedAccessToken, type WechatApi } from './api-client.js';
 import { CustomerServiceSender } from './customer-service.js';
-import { DeliveryLedger, type DeliveryRecord } from './delivery-ledger.js';
+import { DELIVERY_RECORDS, DeliveryLedger } from './delivery-ledger.js';
 import { HeldMessageBox, type HeldMessages } from './held-messages.js';
 import { InboundDispatcher } from './inbound-dispatcher.js';
 import { createMessageCipher } from './message-cipher.js';
 import { splitByBytes } from './split-text.js';
+import { RedisSeenNonces } from './replay-guard.js';
 import { createWechatWebhookRouter } from './webhook-router.js';
 
 /** Topics the subscribe welcome lists, by knowledge id; ids missing from the knowledge base are skipped. */
@@ -57,7 +58,8 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
               apiBase: wechat.apiBase,
               appId: wechat.appId,
               appSecret: wechat.appSecret,
-              tokens: context.storage.documents<CachedAccessToken>('wechat-token'),
+              tokens: context.coordination?.wechatTokens ?? context.storage.documents<CachedAccessToken>('wechat-token'),
+              refreshLock: context.coordination?.lock,
               clock: context.clock,
               logger: context.logger,
             })
@@ -81,9 +83,12 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
       if (!wechat || !held) return;
       const box = held;
       const cs = sender;
-      const ledger = new DeliveryLedger(context.storage.documents<DeliveryRecord>('wechat-inbound'), context.clock);
+      const ledger =
+        context.coordination?.wechatDeliveries ?? new DeliveryLedger(context.storage.collection('wechat-inbound', DELIVERY_RECORDS), context.clock);
       dispatcher = new InboundDispatcher({
         ledger,
+        relay: context.coordination?.wechatRelay,
+        onAsyncFallback: () => context.metrics?.wechatAsyncFallbacks.inc(),
         budgetMs: options.replyBudgetMs ?? wechat.replyBudgetMs,
         logger: context.logger,
         answer: (message) =>
@@ -116,6 +121,7 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
           dispatcher,
           clock: context.clock,
           logger: context.logger,
+          seenNonces: context.coordination?.redis ? new RedisSeenNonces(context.coordination.redis, 'chsi:wechat:nonce:') : undefined,
         }),
       );
       sweeper = setInterval(() => {

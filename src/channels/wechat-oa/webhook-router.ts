@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { toWechatInbound, type WechatInbound } from './inbound-message.js';
 import type { InboundDispatcher, PassiveAnswer } from './inbound-dispatcher.js';
 import { CipherError, type MessageCipher } from './message-cipher.js';
+import { InProcessSeenNonces, type SeenNonces } from './replay-guard.js';
 import { signatureMatches, wechatSignature } from './signature.js';
 import { assertNoDeclarations, buildWechatXml, extractEncrypt, parseWechatXml, XmlRejected } from './xml.js';
 
@@ -28,6 +29,8 @@ export interface WebhookRouterDeps {
   dispatcher: Pick<InboundDispatcher, 'dispatch'>;
   clock: () => Date;
   logger: Logger;
+  /** Signed (timestamp, nonce) pairs of plaintext requests, remembered for the timestamp window. */
+  seenNonces?: SeenNonces;
 }
 
 /** Why a request was refused: HTTP status plus a reason for the log (never shown to users). */
@@ -54,6 +57,7 @@ interface VerifiedQuery {
  */
 export function createWechatWebhookRouter(deps: WebhookRouterDeps): express.Router {
   const router = express.Router();
+  const seenNonces = deps.seenNonces ?? new InProcessSeenNonces(() => deps.clock().getTime());
 
   function verifyQuery(req: Request): VerifiedQuery {
     const query = req.query as Record<string, unknown>;
@@ -98,6 +102,11 @@ export function createWechatWebhookRouter(deps: WebhookRouterDeps): express.Rout
     async (req, res) => {
       const query = requestState(req).query!;
       const raw = typeof req.body === 'string' ? req.body : '';
+      // Encrypted bodies are covered by msg_signature; a plaintext body is not covered by anything,
+      // so its signed query may be used once (or again for a byte-identical retry) per window.
+      if (!query.encrypted && (await seenNonces.remember(query.timestamp, query.nonce, raw, 2 * TIMESTAMP_WINDOW_S * 1000)) === 'other-body') {
+        throw new Refused(401, 'replayed timestamp/nonce with another body');
+      }
       const message = toWechatInbound(parseWechatXml(openBody(raw, query)));
       const answer = await deps.dispatcher.dispatch(message);
       sendAnswer(res, message, answer, query.encrypted);

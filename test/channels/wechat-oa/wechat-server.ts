@@ -122,7 +122,7 @@ export class WechatServer {
   /** Posts an arbitrary body with a valid plaintext-mode signature (for hostile XML). */
   async pushRaw(body: string | Buffer): Promise<PushResult> {
     const timestamp = String(this.now());
-    const nonce = '424242';
+    const nonce = String(100000 + Math.floor(Math.random() * 900000));
     const query = new URLSearchParams({ timestamp, nonce, signature: sha1([this.secrets.token, timestamp, nonce]) });
     return this.post(query, body);
   }
