@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DocumentStore } from '../storage/types.js';
-import { KeyedMutex } from '../storage/keyed-mutex.js';
+import { InProcessLock, type ConversationLock } from '../coordination/keyed-lock.js';
 import { conversationIdOf, handleTurn, newConversation, type EngineDeps } from './engine.js';
 import type { ConversationState, InboundMessage, TurnResult } from './types.js';
 
@@ -19,6 +19,10 @@ export interface AssistantDeps extends EngineDeps {
   sessions: DocumentStore<ConversationState>;
   clock?: () => Date;
   logger?: Logger;
+  /** Turns of one conversation run one at a time; across instances when this lock is shared (Redis). */
+  conversationLock?: ConversationLock;
+  /** Told how long each turn waited for its conversation's lock (metrics). */
+  onLockWait?(seconds: number): void;
 }
 
 /**
@@ -26,13 +30,15 @@ export interface AssistantDeps extends EngineDeps {
  * messages sent in quick succession never overwrite each other's state.
  */
 export function createAssistant(deps: AssistantDeps): Assistant {
-  const turns = new KeyedMutex();
+  const turns = deps.conversationLock ?? new InProcessLock();
   const clock = deps.clock ?? (() => new Date());
   return {
     handle(message) {
       const conversationId = conversationIdOf(message);
+      const asked = process.hrtime.bigint();
       return turns.run(conversationId, async () => {
         const started = process.hrtime.bigint();
+        deps.onLockWait?.(Number(started - asked) / 1e9);
         const now = clock();
         const state = (await deps.sessions.get(conversationId)) ?? newConversation(message, now);
         const { state: next, result } = await handleTurn(state, message, deps, now);

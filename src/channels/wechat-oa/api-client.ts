@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { KeyedLock } from '../../coordination/keyed-lock.js';
 import type { DocumentStore } from '../../storage/types.js';
 
 /** An error WeChat's API answered with (`errcode`), or -1 when it could not be reached or understood. */
@@ -44,7 +45,9 @@ export interface WechatApiOptions {
   apiBase: string;
   appId: string;
   appSecret: string;
-  tokens: DocumentStore<CachedAccessToken>;
+  tokens: Pick<DocumentStore<CachedAccessToken>, 'get' | 'put'>;
+  /** Shared by every instance (Redis), so exactly one of them asks WeChat for a new token at a time. */
+  refreshLock?: KeyedLock;
   clock: () => Date;
   logger: Logger;
   /** Largest media download accepted. */
@@ -104,8 +107,22 @@ export function createWechatApi(options: WechatApiOptions): WechatApi {
     return accessToken;
   }
 
-  function refresh(): Promise<string> {
-    refreshing ??= fetchToken().finally(() => (refreshing = undefined));
+  /**
+   * One refresh per process; with a shared lock also one across instances: whoever takes the lock
+   * second finds the token the first one stored and does not ask WeChat again (each new token
+   * invalidates the previous one after a few minutes, so parallel refreshers would undo each other).
+   */
+  function refresh(stale?: string): Promise<string> {
+    const lock = options.refreshLock;
+    const work = lock
+      ? () =>
+          lock.run(`wechat-token:${options.appId}`, async () => {
+            const cached = await options.tokens.get(options.appId);
+            if (cached && cached.accessToken !== stale && new Date(cached.refreshAt).getTime() > options.clock().getTime()) return cached.accessToken;
+            return fetchToken();
+          })
+      : fetchToken;
+    refreshing ??= work().finally(() => (refreshing = undefined));
     return refreshing;
   }
 
@@ -121,7 +138,7 @@ export function createWechatApi(options: WechatApiOptions): WechatApi {
     if (refreshing) return refreshing;
     const cached = await options.tokens.get(options.appId);
     if (cached && cached.accessToken !== stale && new Date(cached.refreshAt).getTime() > options.clock().getTime()) return cached.accessToken;
-    return refresh();
+    return refresh(stale);
   }
 
   async function withToken<T>(call: (token: string) => Promise<T>): Promise<T> {

@@ -1,12 +1,26 @@
 import type { Logger } from 'pino';
-import type { DeliveryLedger } from './delivery-ledger.js';
+import type { DeliveryClaims } from './delivery-ledger.js';
 import { deliveryKey, type WechatInbound } from './inbound-message.js';
 
 /** What one webhook request answers: a passive text, or "success" (nothing, or sent another way). */
 export type PassiveAnswer = { kind: 'text'; text: string } | { kind: 'success' };
 
+/**
+ * Joins retries that another instance is answering (src/coordination/redis-answer-relay.ts).
+ * Retries on this instance join in memory and need none.
+ */
+export interface AnswerRelay {
+  /** Waits up to `waitMs` for the answering instance to hand this request the passive reply's text. */
+  join(key: string, waitMs: number): Promise<string | undefined>;
+  /** Gives `text` to a retry waiting on another instance; `false` when none is listening. */
+  handOver(key: string, text: string): Promise<boolean>;
+}
+
 export interface InboundDispatcherDeps {
-  ledger: DeliveryLedger;
+  ledger: DeliveryClaims;
+  relay?: AnswerRelay;
+  /** Called when an answer missed its passive reply and goes out later (metrics). */
+  onAsyncFallback?(): void;
   /** Works out the answer to a message; runs at most once per delivery key. */
   answer(message: WechatInbound): Promise<string[]>;
   /** Sends parts that cannot go in the passive reply (customer-service API, or held). */
@@ -74,6 +88,10 @@ export class InboundDispatcher {
       if (await this.deps.ledger.claim(key)) {
         parts = await this.deps.answer(message);
         await this.deps.ledger.markAnswered(key);
+      } else if (this.deps.relay && job.waiters.length > 0) {
+        // Leave the request a moment to carry the text back before WeChat's own deadline.
+        const relayed = await this.deps.relay.join(key, this.deps.budgetMs - 200);
+        if (relayed !== undefined) parts = [relayed];
       } else {
         this.deps.logger.debug({ key }, 'wechat duplicate delivery ignored');
       }
@@ -92,8 +110,23 @@ export class InboundDispatcher {
       if (rest.length > 0) this.track(delay(50).then(() => this.sendLater(job.openid, rest)));
     } else {
       listening?.settle({ kind: 'success' });
-      if (parts.length > 0) this.track(this.sendLater(job.openid, parts));
+      if (parts.length > 0) this.track(this.handOverOrSendLater(key, job.openid, parts));
     }
+  }
+
+  /** No request of ours still listens: a retry on another instance may, else the customer-service API. */
+  private async handOverOrSendLater(key: string, openid: string, parts: string[]): Promise<void> {
+    const [first, ...rest] = parts;
+    try {
+      if (this.deps.relay && (await this.deps.relay.handOver(key, first!))) {
+        if (rest.length > 0) await delay(50).then(() => this.sendLater(openid, rest));
+        return;
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'wechat answer could not be handed to another instance');
+    }
+    this.deps.onAsyncFallback?.();
+    await this.sendLater(openid, parts);
   }
 
   private async sendLater(openid: string, parts: string[]): Promise<void> {
