@@ -40,6 +40,8 @@ export interface EngineDeps {
 }
 
 const HISTORY_LIMIT = 30;
+  /** Told each matcher decision (metrics). */
+  onMatch?(match: MatchResult): void;
 /** Assistant lines are kept this long in the history: agents need the gist, not every answer in full. */
 const ASSISTANT_LINE_LIMIT = 240;
 const RECENT_TOPICS_LIMIT = 5;
@@ -446,7 +448,10 @@ class Turn {
   }
 
   private match(): MatchResult {
-    this.matched ??= this.deps.matcher.rank(this.analyzed());
+    if (!this.matched) {
+      this.matched = this.deps.matcher.rank(this.analyzed());
+      this.deps.onMatch?.(this.matched);
+    }
     return this.matched;
   }
 
