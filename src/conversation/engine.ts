@@ -37,11 +37,11 @@ export interface EngineDeps {
   publicUrl: string;
   /** A flow left alone this long expires (default 30 minutes). */
   idleTimeoutMs?: number;
+  /** Told each matcher decision (metrics). */
+  onMatch?(match: MatchResult): void;
 }
 
 const HISTORY_LIMIT = 30;
-  /** Told each matcher decision (metrics). */
-  onMatch?(match: MatchResult): void;
 /** Assistant lines are kept this long in the history: agents need the gist, not every answer in full. */
 const ASSISTANT_LINE_LIMIT = 240;
 const RECENT_TOPICS_LIMIT = 5;
