@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 30000,
     pool: 'forks',
     reporters: ['default'],
+    // Fails the run when a test leaves a temporary folder behind.
+    globalSetup: ['test/harness/temp-root.ts'],
   },
 });

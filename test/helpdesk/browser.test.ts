@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ADMIN, pngImage, startHelpdesk } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -25,7 +25,7 @@ async function launch(): Promise<Browser> {
       '--disable-sync',
     ],
   });
-  afterEach(() => browser.close());
+  onTestFinished(() => browser.close());
   return browser;
 }
 

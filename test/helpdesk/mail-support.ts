@@ -2,7 +2,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 
 /** A loopback SMTP server standing in for the outbound relay (SMTP_URL): it keeps what it receives. */
 export interface MailSink {
@@ -39,14 +39,14 @@ export async function startMailSink(): Promise<MailSink> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return { url: `smtp://127.0.0.1:${port}`, messages };
 }
 
 /** A mail client pointed at the help desk's SMTP listener. */
 export function mailClient(port: number) {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
-  afterEach(() => transport.close());
+  onTestFinished(() => transport.close());
   return transport;
 }
 

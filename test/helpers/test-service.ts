@@ -1,6 +1,6 @@
 import path from 'node:path';
 import pino from 'pino';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import type { AccountCore } from '../../src/account-core/types.js';
 import { loadConfig, projectRoot, type Config } from '../../src/config.js';
 import type { TurnResult } from '../../src/conversation/types.js';
@@ -10,6 +10,9 @@ import type { Storage } from '../../src/storage/types.js';
 import { TestClock } from './clock.js';
 import { sharedMatcher } from './knowledge.js';
 import { tempDir } from './temp-dir.js';
+
+/** The integration chat API's bearer token in every test service (override with `env.CHAT_API_TOKEN`). */
+export const TEST_CHAT_API_TOKEN = 'test-chat-api-token';
 
 export interface TestServiceOptions {
   env?: Record<string, string>;
@@ -34,6 +37,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     LOG_LEVEL: 'silent',
     SMTP_PORT: '0',
     ACCOUNT_CORE_SEED: path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json'),
+    CHAT_API_TOKEN: TEST_CHAT_API_TOKEN,
     ...options.env,
   });
   const clock = options.clock ?? new TestClock();
@@ -48,7 +52,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   });
   const port = await service.listen();
   const testService = new TestService(service, clock, `http://127.0.0.1:${port}`, config);
-  afterEach(() => service.close());
+  onTestFinished(() => service.close());
   return testService;
 }
 
@@ -59,6 +63,17 @@ export class TestService {
     readonly baseUrl: string,
     readonly config: Config,
   ) {}
+
+  /** Headers of a trusted integration caller: JSON and `Authorization: Bearer <CHAT_API_TOKEN>`. */
+  get chatApiHeaders(): Record<string, string> {
+    return { 'content-type': 'application/json', authorization: `Bearer ${this.config.chatApiToken ?? ''}` };
+  }
+
+  /** `POST /api/chat` as a trusted integration caller (the token of this service). */
+  async postChat(body: unknown): Promise<{ status: number; body: Record<string, any> }> {
+    const response = await fetch(`${this.baseUrl}/api/chat`, { method: 'POST', headers: this.chatApiHeaders, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  }
 
   /** A user of one channel, talking to the assistant through its engine. */
   user(userId = 'test-user', channel: 'web' | 'wechat' | 'wechaty' | 'terminal' | 'email' = 'web'): ChatUser {

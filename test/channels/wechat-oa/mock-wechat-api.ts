@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 
 /** One customer-service message the mock accepted (or refused). */
 export interface CustomerServiceCall {
@@ -36,7 +36,7 @@ export class MockWechatApi {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address() as { port: number };
     api = new MockWechatApi(server, `http://127.0.0.1:${address.port}`, credentials);
-    afterEach(() => api.close());
+    onTestFinished(() => api.close());
     return api;
   }
 

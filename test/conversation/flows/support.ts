@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import type { EmbeddedAccountCore } from '../../../src/account-core/index.js';
 import { loadConfig, projectRoot } from '../../../src/config.js';
 import { createLogger } from '../../../src/logging.js';
@@ -56,7 +56,7 @@ export async function startWithLogCapture(clock = new TestClock()): Promise<Flow
   });
   const built = await createService({ config, clock: clock.now, logger, storage: createMemoryStorage(), core });
   const port = await built.listen();
-  afterEach(() => built.close());
+  onTestFinished(() => built.close());
   return { service: new TestService(built, clock, `http://127.0.0.1:${port}`, config), core, clock, logLines };
 }
 
