@@ -22,6 +22,7 @@ import { createChannelNotifier } from './tickets/notifier.js';
 import { SessionStore } from './console/sessions.js';
 import { SlaPolicy } from './tickets/sla.js';
 import { TicketStore } from './tickets/ticket-store.js';
+import { registerHelpdeskGauges } from '../observability/helpdesk-gauges.js';
 import { TicketService } from './tickets/ticket-service.js';
 import type { UnansweredEntry } from './console/unanswered-report.js';
 import { UploadStash } from './escalation/upload-stash.js';
@@ -79,6 +80,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       const { config, storage, clock, logger } = context;
       const supportAddress = config.smtp.supportAddress.toLowerCase();
       store = new TicketStore(storage);
+      if (context.metrics) registerHelpdeskGauges(context.metrics, store, clock);
       const calendar = options.calendar ?? context.calendar;
       const audit = new AuditTrail(storage, clock);
       const transport = options.mailTransport ?? (config.smtp.outboundUrl ? createMailTransport(config.smtp.outboundUrl) : undefined);
