@@ -1,3 +1,4 @@
+import pino, { type Logger } from 'pino';
 import type { AccountCore } from '../account-core/types.js';
 import type { KnowledgeBase } from '../knowledge/loader.js';
 import type { Matcher, MatchResult } from '../knowledge/matcher.js';
@@ -6,6 +7,8 @@ import { maskEmail, maskIdNumber, maskPhone, redactSensitive } from '../privacy/
 import type { Render } from '../render/renderer.js';
 import type { AnalyzedText } from '../knowledge/analyzer.js';
 import { pickedNumber, type CommandWords } from './commands.js';
+import { choiceViews, findClicked, newMenuId, openMenu, retireMenu } from './menus.js';
+import { lookUpPersonalStatus, type StatusAnswer } from './personal-status.js';
 import type {
   Choice,
   ConversationState,
@@ -19,7 +22,9 @@ import type {
   HistoryEntry,
   InboundMessage,
   OfferedChoice,
+  PastMenu,
   Reply,
+  StartEntity,
   TurnResult,
   UnansweredLog,
 } from './types.js';
@@ -35,8 +40,10 @@ export interface EngineDeps {
   helpdesk?: HelpdeskPort;
   unanswered?: UnansweredLog;
   publicUrl: string;
-  /** A flow left alone this long expires (default 30 minutes). */
+  /** A flow left alone this long expires (default 30 minutes), unless its step says it is resumable longer. */
   idleTimeoutMs?: number;
+  /** Handed to flows (default: silent). */
+  logger?: Logger;
   /** Told each matcher decision (metrics). */
   onMatch?(match: MatchResult): void;
 }
@@ -48,6 +55,9 @@ const RECENT_TOPICS_LIMIT = 5;
 const INVALID_BEFORE_HUMAN = 3;
 const DEFAULT_IDLE_MS = 30 * 60 * 1000;
 const FALLBACK_FLOOR = 0.12;
+const SILENT = pino({ level: 'silent' });
+/** How sure the matcher must be before a message inside a flow is taken for a new question. */
+const CLEAR_QUESTION_PROBABILITY = 0.45;
 
 /** A new, empty conversation. */
 export function newConversation(message: Pick<InboundMessage, 'channel' | 'userId'>, now: Date): ConversationState {
@@ -88,6 +98,8 @@ export async function handleTurn(
 class Turn {
   private readonly replies: Reply[] = [];
   private choices: Choice[] = [];
+  /** What each of `choices` does when the engine offered them itself; unset for a flow step's options. */
+  private choiceActions: OfferedChoice[] | undefined;
   private topic: string | null = null;
   private analyzedText: AnalyzedText | undefined;
   private matched: MatchResult | undefined;
@@ -113,12 +125,16 @@ class Turn {
       delete this.state.pendingNotice;
     }
     if (this.state.handoff && (await this.continueHandoff())) return;
+    if (this.message.action) {
+      retireMenu(this.state);
+      return this.runChoice(this.message.action);
+    }
 
     const analyzed = this.analyzed();
-    const offered = this.state.offered;
-    this.state.offered = [];
-    const picked = this.pickOffered(offered, analyzed.normalized);
-    if (picked) return this.runChoice(picked.action);
+    const menu = retireMenu(this.state);
+    if (this.message.choiceId) return this.runClicked(this.message.choiceId, menu);
+    const picked = this.pickOffered(menu?.options ?? [], analyzed.normalized);
+    if (picked) return this.runChoice(picked.action, menu);
 
     const command = this.deps.commands.command(analyzed.normalized);
     if (this.state.flows.length > 0) return this.continueFlow(command);
@@ -135,13 +151,22 @@ class Turn {
   }
 
   finish(): { state: ConversationState; result: TurnResult } {
-    if (this.choices.length > 0) this.appendToLastText(this.deps.render('chat/choices', { choices: this.choices }));
+    const top = this.state.flows.at(-1);
+    const menuId = newMenuId();
+    if (this.choices.length > 0) {
+      if (this.choiceActions) openMenu(this.state, { id: menuId }, this.choiceActions);
+      else {
+        const steps = this.choices.map((choice): OfferedChoice => ({ label: choice.label, action: { kind: 'step', number: choice.number } }));
+        openMenu(this.state, { id: menuId, ...(top ? { flow: top.flow, step: top.step } : {}) }, steps);
+      }
+      // Each option appears once: as buttons where the channel draws them, else as numbered lines.
+      if (!this.message.choicesAsButtons) this.appendToLastText(this.deps.render('chat/choices', { choices: this.choices }));
+    }
     for (const reply of this.replies) if (reply.type === 'text') this.remember('assistant', reply.text);
     this.state.updatedAt = this.now.toISOString();
-    const top = this.state.flows.at(-1);
     return {
       state: this.state,
-      result: { replies: this.replies, topic: this.topic, flow: top?.flow ?? null, choices: this.choices },
+      result: { replies: this.replies, topic: this.topic, flow: top?.flow ?? null, choices: choiceViews(menuId, this.choices) },
     };
   }
 
@@ -162,18 +187,52 @@ class Turn {
   }
 
   private async answerWith(entry: KnowledgeEntry, analyzed?: AnalyzedText): Promise<void> {
-    this.say(this.deps.render('chat/answer', { answer: entry.answer, title: entry.title }));
+    if (entry.kind === 'triage') return this.triage(entry);
+    if (entry.kind === 'near-domain') return this.declineNearDomain(entry);
+    const personal = entry.status ? await lookUpPersonalStatus(entry.status, this.state, this.deps) : undefined;
+    this.say(personal?.text ?? this.deps.render('chat/answer', { answer: entry.answer, title: entry.title }));
+    if (entry.kind === 'status') return this.offerAfterStatus(entry, personal);
     if (entry.kind === 'small-talk') return;
     this.topic = entry.id;
     this.state.recentTopics = [entry.id, ...this.state.recentTopics.filter((id) => id !== entry.id)].slice(0, RECENT_TOPICS_LIMIT);
     const flow = entry.flow;
     if (!flow || !this.deps.flows.has(flow.name)) return;
+    if (personal && !personal.actionable) return;
     if (flow.start === 'auto') {
+      // A new subject replaces whatever procedure was under way; flows stack only for sub-procedures.
+      this.state.flows = [];
       await this.startFlow(flow.name, { entities: analyzed?.entities, text: this.text, topic: entry.id });
     } else {
       this.say(this.deps.render('chat/offer-flow', { flow: flow.name }));
       this.offer([{ label: this.deps.render('chat/choice-start-flow', { flow: flow.name }), action: { kind: 'flow', flow: flow.name } }]);
     }
+  }
+
+  /** A vague complaint: one short question, the likely causes as choices; or straight to a human. */
+  private async triage(entry: KnowledgeEntry): Promise<void> {
+    this.say(this.deps.render('chat/answer', { answer: entry.answer, title: entry.title }));
+    // The user's own words and what they were recognised as travel with them to the human.
+    const seed: FlowSeed = { text: this.text, topic: entry.id };
+    if (entry.handoff) return this.startHuman(seed);
+    const options = entry.options.flatMap((option): OfferedChoice[] => {
+      if (option.topic) return [{ label: option.label, action: { kind: 'topic', topicId: option.topic } }];
+      if (option.flow) return this.deps.flows.has(option.flow) ? [{ label: option.label, action: { kind: 'flow', flow: option.flow, seed: { text: '' } } }] : [];
+      return [{ label: option.label, action: { kind: 'human', seed } }];
+    });
+    this.offer(options);
+  }
+
+  /** A 学信网 service this assistant does not cover: say so, and where to get help. */
+  private declineNearDomain(entry: KnowledgeEntry): void {
+    this.say(this.deps.render('chat/answer', { answer: entry.answer, title: entry.title }));
+    this.offer([{ label: this.deps.render('chat/choice-human'), action: { kind: 'human', seed: { text: this.text } } }]);
+  }
+
+  /** With no status of their own to show, the user is offered the entry's flow (e.g. binding the chat). */
+  private offerAfterStatus(entry: KnowledgeEntry, personal: StatusAnswer | undefined): void {
+    const flow = entry.flow?.name;
+    if (personal || !flow || !this.deps.flows.has(flow)) return;
+    this.offer([{ label: this.deps.render('chat/choice-start-flow', { flow }), action: { kind: 'flow', flow } }]);
   }
 
   private async fallback(match: MatchResult): Promise<void> {
@@ -199,18 +258,21 @@ class Turn {
   private offerForEntities(analyzed: AnalyzedText): boolean {
     const { idNumbers, phones, emails, codes } = analyzed.entities;
     const seed: FlowSeed = { entities: analyzed.entities, text: '' };
-    const flowChoice = (flow: FlowName): OfferedChoice[] =>
-      this.deps.flows.has(flow) ? [{ label: this.deps.render('chat/choice-start-flow', { flow }), action: { kind: 'flow', flow, seed } }] : [];
+    // The flows that declared they can start from this kind of entity, in registration order.
+    const flowChoices = (entity: StartEntity): OfferedChoice[] =>
+      [...this.deps.flows.values()]
+        .filter((flow) => flow.startsFrom.includes(entity))
+        .map((flow) => ({ label: this.deps.render('chat/choice-start-flow', { flow: flow.name }), action: { kind: 'flow', flow: flow.name, seed } }));
     const human: OfferedChoice = { label: this.deps.render('chat/choice-human'), action: { kind: 'human' } };
     if (idNumbers.length > 0) {
       this.say(this.deps.render('chat/entity-only', { kind: 'id', masked: maskIdNumber(idNumbers[0]!.value) }));
-      this.offer([...flowChoice('recover-username'), ...flowChoice('duplicate-id'), human]);
+      this.offer([...flowChoices('idNumber'), human]);
       return true;
     }
     if (phones.length > 0 || emails.length > 0) {
       const masked = phones.length > 0 ? maskPhone(phones[0]!) : maskEmail(emails[0]!);
       this.say(this.deps.render('chat/entity-only', { kind: phones.length > 0 ? 'phone' : 'email', masked }));
-      this.offer([...flowChoice('recover-password'), ...flowChoice('bind-account'), human]);
+      this.offer([...flowChoices(phones.length > 0 ? 'phone' : 'email'), human]);
       return true;
     }
     if (codes.length > 0) {
@@ -222,10 +284,9 @@ class Turn {
 
   private unexpectedImage(): void {
     this.say(this.deps.render('chat/image-unexpected'));
-    const options: OfferedChoice[] = [];
-    if (this.deps.flows.has('duplicate-id')) {
-      options.push({ label: this.deps.render('chat/choice-start-flow', { flow: 'duplicate-id' }), action: { kind: 'flow', flow: 'duplicate-id' } });
-    }
+    const options: OfferedChoice[] = [...this.deps.flows.values()]
+      .filter((flow) => flow.acceptsImages)
+      .map((flow) => ({ label: this.deps.render('chat/choice-start-flow', { flow: flow.name }), action: { kind: 'flow', flow: flow.name } }));
     options.push({ label: this.deps.render('chat/choice-human'), action: { kind: 'human' } });
     this.offer(options);
   }
@@ -239,7 +300,67 @@ class Turn {
     return offered.find((choice) => choice.label.replace(/\s+/g, '') === normalized);
   }
 
-  private async runChoice(action: OfferedChoice['action']): Promise<void> {
+  /** A click on an offered option, by id: the open menu's, an older one's, or one we no longer know. */
+  private async runClicked(choiceId: string, current: PastMenu | undefined): Promise<void> {
+    const clicked = findClicked(choiceId, current, this.state);
+    if (clicked.kind === 'current') return this.runChoice(clicked.option.action, clicked.menu);
+    if (clicked.kind === 'stale' && (await this.runStale(clicked.option, clicked.menu))) return;
+    return this.menuGone(current);
+  }
+
+  /**
+   * An option from a menu that is no longer open. It is answered for what it was when that still
+   * means the same thing now; it never stands for the option with its number in a newer menu.
+   */
+  private async runStale(option: OfferedChoice, menu: PastMenu): Promise<boolean> {
+    const top = this.state.flows.at(-1);
+    const action = option.action;
+    switch (action.kind) {
+      case 'topic': {
+        const entry = this.deps.knowledge.byId.get(action.topicId);
+        if (!entry) return false;
+        if (!top) {
+          await this.answerWith(entry);
+          return true;
+        }
+        await this.answerInPassing(entry, top);
+        return true;
+      }
+      case 'human':
+        await this.startHuman(action.seed);
+        return true;
+      case 'flow':
+        if (top) return false;
+        await this.startFlow(action.flow, action.seed ?? { text: '' });
+        return true;
+      case 'continue':
+        if (!top) return false;
+        this.promptAgain(this.definition(top), top);
+        return true;
+      case 'leave':
+        return false;
+      case 'step': {
+        // Still the same question of the same flow: the option means what it meant then.
+        if (!top || top.flow !== menu.flow || top.step !== menu.step) return false;
+        const now = this.definition(top).choices?.(this.context(), top);
+        const same = now ? now.find((choice) => choice.label === option.label) : { number: action.number };
+        if (!same) return false;
+        await this.continueFlow(undefined, String(same.number));
+        return true;
+      }
+    }
+  }
+
+  /** The clicked menu has gone: say so, and show what is open now. */
+  private menuGone(current: PastMenu | undefined): void {
+    const top = this.state.flows.at(-1);
+    const reoffer = !top && current && current.options.every((option) => option.action.kind !== 'step') ? current.options : undefined;
+    this.say(this.deps.render('chat/menu-gone', { showingCurrent: Boolean(top || reoffer) }));
+    if (top) return this.promptAgain(this.definition(top), top);
+    if (reoffer) this.offer(reoffer);
+  }
+
+  private async runChoice(action: OfferedChoice['action'], menu?: PastMenu): Promise<void> {
     switch (action.kind) {
       case 'topic': {
         const entry = this.deps.knowledge.byId.get(action.topicId);
@@ -250,31 +371,43 @@ class Turn {
         this.state.flows = [];
         return this.startFlow(action.flow, action.seed ?? { text: '' });
       case 'human':
-        return this.startHuman();
+        return this.startHuman(action.seed);
       case 'continue': {
         this.state.invalidStreak = 0;
         const top = this.state.flows.at(-1);
         if (top) this.promptAgain(this.definition(top), top);
         return;
       }
+      case 'leave':
+        return this.leaveFlow();
+      case 'step': {
+        const top = this.state.flows.at(-1);
+        // The flow that offered this menu ended meanwhile (e.g. it expired): the option has gone with it.
+        if (!top || top.flow !== menu?.flow || top.step !== menu.step) return this.menuGone(undefined);
+        return this.continueFlow(undefined, String(action.number));
+      }
     }
   }
 
+  /** The engine's own options, each with what it does. */
   private offer(options: OfferedChoice[]): void {
-    this.state.offered = options;
+    this.choiceActions = options;
     this.choices = options.map((option, index) => ({ number: index + 1, label: option.label }));
+  }
+
+  /** A flow step's options: picking one hands its number to the step. */
+  private showStepChoices(choices: Choice[] | undefined): void {
+    this.choiceActions = undefined;
+    this.choices = choices ?? [];
   }
 
   // ---- flows ----
 
-  private async continueFlow(command: ReturnType<CommandWords['command']>): Promise<void> {
+  /** `pickedOption`: the number of a step option the user clicked, given to the step instead of the text. */
+  private async continueFlow(command: ReturnType<CommandWords['command']>, pickedOption?: string): Promise<void> {
     const top = this.state.flows.at(-1)!;
     const definition = this.definition(top);
-    if (command === 'cancel') {
-      this.state.flows = [];
-      this.state.invalidStreak = 0;
-      return this.say(this.deps.render('chat/flow-cancelled', { flow: top.flow }));
-    }
+    if (command === 'cancel') return this.leaveFlow();
     if (command === 'human') return this.startHuman();
     if (command === 'back') {
       const previous = definition.back(this.context(), top);
@@ -286,16 +419,21 @@ class Turn {
       return this.promptAgain(definition, previous);
     }
     // A secret answer (e.g. to a security question) stays out of the transcript agents read.
-    if (definition.secretInput?.(this.context(), top) && this.userEntry) this.userEntry.text = this.deps.render('chat/history-secret');
-    const analyzed = this.analyzed();
+    const secret = definition.secretInput?.(this.context(), top) ?? false;
+    if (secret && this.userEntry) this.userEntry.text = this.deps.render('chat/history-secret');
+    if (pickedOption === undefined && !secret) {
+      const question = this.clearQuestionFor(top, definition);
+      if (question) return this.answerInPassing(question, top);
+    }
+    const analyzed = pickedOption === undefined ? this.analyzed() : this.deps.matcher.analyzer.analyze(pickedOption);
     const outcome = await definition.handle(this.context(), top, {
       kind: 'message',
-      text: this.text,
+      text: pickedOption ?? this.text,
       normalized: analyzed.normalized,
       entities: analyzed.entities,
-      image: this.message.image,
+      image: pickedOption === undefined ? this.message.image : undefined,
     });
-    if (outcome.status === 'invalid') return this.handleInvalid(top, definition, outcome);
+    if (outcome.status === 'invalid' && pickedOption === undefined) return this.handleInvalid(top, definition, outcome);
     this.state.invalidStreak = 0;
     await this.apply(outcome);
     if (outcome.status === 'release' && this.state.flows.length === 0) await this.handleOutsideFlow();
@@ -305,17 +443,12 @@ class Turn {
   private async handleInvalid(top: FlowState, definition: FlowDefinition, outcome: FlowOutcome & { status: 'invalid' }): Promise<void> {
     const match = this.text && !this.message.image ? this.match() : undefined;
     const best = match?.candidates[0];
-    if (match?.confident && best?.kind === 'faq') {
-      const entry = this.deps.knowledge.byId.get(best.id)!;
-      this.say(this.deps.render('chat/answer', { answer: entry.answer, title: entry.title }));
-      this.topic = entry.id;
-      this.say(this.deps.render('chat/flow-resume', { flow: top.flow }));
-      return this.promptAgain(definition, top);
-    }
+    // Not an answer to the step, but something we know (a question, small talk): answer it in passing.
+    if (match?.confident && best && best.kind !== 'triage') return this.answerInPassing(this.deps.knowledge.byId.get(best.id)!, top);
     this.state.flows[this.state.flows.length - 1] = outcome.state;
     this.state.invalidStreak += 1;
     this.sayAll(outcome.replies);
-    if (outcome.choices) this.choices = outcome.choices;
+    if (outcome.choices) this.showStepChoices(outcome.choices);
     if (this.state.invalidStreak >= INVALID_BEFORE_HUMAN) {
       this.say(this.deps.render('chat/offer-human'));
       this.offer([
@@ -341,7 +474,7 @@ class Turn {
       case 'waiting':
       case 'invalid':
         this.state.flows[this.state.flows.length - 1] = outcome.state;
-        if (outcome.choices) this.choices = outcome.choices;
+        if (outcome.choices) this.showStepChoices(outcome.choices);
         return;
       case 'delegate': {
         this.state.flows[this.state.flows.length - 1] = outcome.state;
@@ -355,10 +488,11 @@ class Turn {
       case 'cancelled': {
         const finished = this.state.flows.pop();
         const ticketId = outcome.status === 'cancelled' ? undefined : outcome.result?.ticketId;
-        if (finished?.flow === 'escalate' && typeof ticketId === 'string') {
+        if (finished && this.deps.flows.get(finished.flow)?.isHumanHandoff && typeof ticketId === 'string') {
           // The conversation now belongs to a human agent until the ticket is closed.
           this.state.flows = [];
           this.state.handoff = { ticketId, since: this.now.toISOString() };
+          this.state.lastTicketId = ticketId;
           return;
         }
         if (finished && this.state.flows.length > 0) {
@@ -378,7 +512,55 @@ class Turn {
   /** Asks the flow's current question again, with its numbered options if it has any. */
   private promptAgain(definition: FlowDefinition, state: FlowState): void {
     this.sayAll(definition.prompt(this.context(), state));
-    this.choices = definition.choices?.(this.context(), state) ?? [];
+    this.showStepChoices(definition.choices?.(this.context(), state));
+  }
+
+  private leaveFlow(): void {
+    const top = this.state.flows.at(-1);
+    this.state.flows = [];
+    this.state.invalidStreak = 0;
+    if (top) this.say(this.deps.render('chat/flow-cancelled', { flow: top.flow }));
+    else this.say(this.deps.render('chat/nothing-to-cancel'));
+  }
+
+  /**
+   * A message in a flow that is clearly a new question rather than the step's answer: the matcher
+   * is sure of it, it names another subject than the flow's own, and it carries nothing the step
+   * wants (an entity, an option's number or label). Small talk is left to the step first ("好的"
+   * may answer a yes/no question); it is answered only when the step cannot use the message.
+   */
+  private clearQuestionFor(top: FlowState, definition: FlowDefinition): KnowledgeEntry | undefined {
+    if (!this.text || this.message.image) return undefined;
+    const expects = definition.expects?.(top);
+    // A hand-off to a human collects a free description: whatever the user writes is for it.
+    if (expects ? expects.freeText : definition.isHumanHandoff) return undefined;
+    const analyzed = this.analyzed();
+    const { idNumbers, phones, emails, codes } = analyzed.entities;
+    const carries = { idNumber: idNumbers.length > 0, phone: phones.length > 0, email: emails.length > 0, code: codes.length > 0 };
+    const wanted = expects?.entities ?? (['idNumber', 'phone', 'email', 'code'] as const);
+    if (wanted.some((kind) => carries[kind])) return undefined;
+    if (pickedNumber(analyzed.normalized) !== undefined) return undefined;
+    const options = definition.choices?.(this.context(), top) ?? [];
+    if (options.some((option) => option.label.replace(/\s+/g, '') === analyzed.normalized)) return undefined;
+    const match = this.match();
+    const best = match.candidates[0];
+    if (!match.confident || !best || best.probability < CLEAR_QUESTION_PROBABILITY) return undefined;
+    if (best.kind === 'small-talk' || best.kind === 'triage') return undefined;
+    const entry = this.deps.knowledge.byId.get(best.id)!;
+    // A question about the flow's own subject ("用户名也忘了" while resetting a password) is the step's business.
+    return entry.flow?.name === top.flow ? undefined : entry;
+  }
+
+  /** Answers a question asked in the middle of a flow, then offers to go on with it or leave it. */
+  private async answerInPassing(entry: KnowledgeEntry, top: FlowState): Promise<void> {
+    const personal = entry.status ? await lookUpPersonalStatus(entry.status, this.state, this.deps) : undefined;
+    this.say(personal?.text ?? this.deps.render('chat/answer', { answer: entry.answer, title: entry.title }));
+    if (entry.kind === 'faq') this.topic = entry.id;
+    this.say(this.deps.render('chat/flow-interrupted', { flow: top.flow }));
+    this.offer([
+      { label: this.deps.render('chat/choice-continue', { flow: top.flow }), action: { kind: 'continue' } },
+      { label: this.deps.render('chat/choice-leave', { flow: top.flow }), action: { kind: 'leave' } },
+    ]);
   }
 
   private expireIdleFlow(): void {
@@ -386,6 +568,9 @@ class Turn {
     if (!top) return;
     const idle = this.now.getTime() - Date.parse(this.state.updatedAt);
     if (idle <= (this.deps.idleTimeoutMs ?? DEFAULT_IDLE_MS)) return;
+    // A step waiting for a code stays open for as long as the code the user holds is valid.
+    const resumableUntil = this.deps.flows.get(top.flow)?.resumableUntil?.(top);
+    if (resumableUntil && Date.parse(resumableUntil) > this.now.getTime()) return;
     this.state.flows = [];
     this.state.invalidStreak = 0;
     this.say(this.deps.render('chat/flow-expired', { flow: top.flow, minutes: Math.round((this.deps.idleTimeoutMs ?? DEFAULT_IDLE_MS) / 60000) }));
@@ -393,10 +578,11 @@ class Turn {
 
   // ---- human help ----
 
-  private async startHuman(): Promise<void> {
+  private async startHuman(seed?: FlowSeed): Promise<void> {
     this.state.flows = [];
-    if (this.deps.helpdesk && this.deps.flows.has('escalate')) {
-      return this.startFlow('escalate', { text: '', topic: this.state.recentTopics[0] });
+    const human = [...this.deps.flows.values()].find((flow) => flow.isHumanHandoff);
+    if (this.deps.helpdesk && human) {
+      return this.startFlow(human.name, seed ?? { text: '', topic: this.state.recentTopics[0] });
     }
     this.say(this.deps.render('chat/human-contacts'));
   }
@@ -439,6 +625,7 @@ class Turn {
       publicUrl: this.deps.publicUrl,
       history: this.state.history,
       recentTopics: this.state.recentTopics,
+      logger: this.deps.logger ?? SILENT,
     };
   }
 

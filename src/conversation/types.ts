@@ -1,9 +1,13 @@
 import type { AccountCore } from '../account-core/types.js';
-import type { FlowName } from '../knowledge/schema.js';
+import type { Logger } from 'pino';
 import type { Render } from '../render/renderer.js';
 import type { Entities } from '../text/entities.js';
 
-export type { FlowName } from '../knowledge/schema.js';
+/**
+ * A guided flow's name. Flows register their own names (`context.flows`); knowledge entries that
+ * name a flow are checked against the registered ones at start-up.
+ */
+export type FlowName = string;
 
 /** Where a message came from; replies go back the same way. */
 export type ChannelName = 'web' | 'wechat' | 'wechaty' | 'email' | 'terminal';
@@ -23,6 +27,21 @@ export interface InboundMessage {
   userId: string;
   text?: string;
   image?: InboundImage;
+  /**
+   * The id of an offered choice the user clicked (a button, a WeChat `msgmenu` item). It names the
+   * menu that offered it, so a click on an old menu is never taken for an option of a newer one.
+   */
+  choiceId?: string;
+  /**
+   * The channel shows `TurnResult.choices` as buttons: the engine then leaves the numbered lines
+   * out of the text. Text-only channels leave it unset and get the options as numbered lines.
+   */
+  choicesAsButtons?: boolean;
+  /**
+   * Picked from the channel's own menu (the WeChat custom menu): what to do, decided by the
+   * channel from a key it published. `text` then carries the button's name, for the record.
+   */
+  action?: ChoiceAction;
 }
 
 export type Reply = { type: 'text'; text: string } | { type: 'image'; url: string };
@@ -33,6 +52,11 @@ export interface Choice {
   label: string;
 }
 
+/** An option as channels receive it: `id` (menu id and option number) is what a click sends back. */
+export interface ChoiceView extends Choice {
+  id: string;
+}
+
 /** What one turn produced, as every channel receives it. */
 export interface TurnResult {
   replies: Reply[];
@@ -40,8 +64,11 @@ export interface TurnResult {
   topic: string | null;
   /** The guided flow active after this turn. */
   flow: FlowName | null;
-  /** Options currently offered (also written into the text as numbered lines). */
-  choices: Choice[];
+  /**
+   * Options offered by this answer, each once: written into the text as numbered lines, unless the
+   * message said `choicesAsButtons`.
+   */
+  choices: ChoiceView[];
 }
 
 /** What the engine does when the user picks an offered option. */
@@ -49,12 +76,30 @@ export type ChoiceAction =
   | { kind: 'topic'; topicId: string }
   /** `seed`: what the user already said (e.g. the number they pasted), handed to the flow. */
   | { kind: 'flow'; flow: FlowName; seed?: FlowSeed }
-  | { kind: 'human' }
-  | { kind: 'continue' };
+  /** `seed`: what the user said, handed to the human hand-off as context. */
+  | { kind: 'human'; seed?: FlowSeed }
+  /** Go on with the interrupted flow: ask its current question again. */
+  | { kind: 'continue' }
+  /** Leave the interrupted flow. */
+  | { kind: 'leave' }
+  /** An option of a flow step: its number is handed to the step that offered it. */
+  | { kind: 'step'; number: number };
 
 export interface OfferedChoice {
   label: string;
   action: ChoiceAction;
+}
+
+/** The menu that offered some options: choice ids are `${id}-${number}`. */
+export interface MenuRef {
+  id: string;
+  /** The flow and step that offered it; absent when the engine offered it itself. */
+  flow?: FlowName;
+  step?: string;
+}
+
+export interface PastMenu extends MenuRef {
+  options: OfferedChoice[];
 }
 
 /** A redacted line of the conversation, kept for escalation tickets. */
@@ -81,14 +126,20 @@ export interface ConversationState {
   updatedAt: string;
   /** Active flow stack: the last is running, earlier ones wait for it to finish. */
   flows: FlowState[];
-  /** Numbered options offered outside a flow. */
+  /** The options of the menu currently open (the engine's own offers, or a flow step's options). */
   offered: OfferedChoice[];
+  /** Which menu `offered` belongs to; absent in conversations stored before menus had ids. */
+  menu?: MenuRef;
+  /** Menus offered earlier, newest first: a click on one of them is answered for what it was, or declined. */
+  pastMenus?: PastMenu[];
   /** Inputs in a row that nothing could understand. */
   invalidStreak: number;
   history: HistoryEntry[];
   recentTopics: string[];
   /** Set while a human agent owns the conversation. */
   handoff?: { ticketId: string; since: string };
+  /** The last ticket this conversation opened, kept after it closes so the user can ask about it. */
+  lastTicketId?: string;
   /** A note to give on the next message (e.g. the flow expired while the user was away). */
   pendingNotice?: string;
 }
@@ -149,24 +200,54 @@ export interface FlowContext {
   /** The conversation so far (redacted), for tickets. */
   history: HistoryEntry[];
   recentTopics: string[];
+  /** Where flows report what the user must not see (e.g. a ticket that could not be created). */
+  logger: Logger;
 }
 
+/** What a bare message can carry that a flow can start from (a pasted ID number, phone or e-mail). */
+export type StartEntity = 'idNumber' | 'phone' | 'email';
+
 /**
- * A guided procedure as a small explicit state machine. Its state is plain data keyed on
- * `step`, so it survives a restart.
+ * A guided procedure as a small explicit state machine, built with `defineFlow` (flows/flow-kit.ts).
+ * Its state is plain data keyed on `step`, parsed with the step's schema whenever it is read back,
+ * so it survives a restart. The engine knows flows only by what they declare here.
  */
-export interface FlowDefinition<S extends FlowState = FlowState> {
+export interface FlowDefinition {
   name: FlowName;
-  start(ctx: FlowContext, seed: FlowSeed): Promise<FlowOutcome<S>>;
-  handle(ctx: FlowContext, state: S, input: FlowInput): Promise<FlowOutcome<S>>;
+  /** Entities a message made only of them can start this flow from (offered as a choice). */
+  startsFrom: readonly StartEntity[];
+  /** Offered when the user sends an image outside any flow. */
+  acceptsImages: boolean;
+  /** Hands the user to a human: completing with a `ticketId` result starts the handoff. */
+  isHumanHandoff: boolean;
+  start(ctx: FlowContext, seed: FlowSeed): Promise<FlowOutcome>;
+  handle(ctx: FlowContext, state: FlowState, input: FlowInput): Promise<FlowOutcome>;
   /** Asks for the current step again (after an interruption, or after going back). */
-  prompt(ctx: FlowContext, state: S): Reply[];
+  prompt(ctx: FlowContext, state: FlowState): Reply[];
   /** The state one step earlier, or `null` when already at the first step. */
-  back(ctx: FlowContext, state: S): S | null;
+  back(ctx: FlowContext, state: FlowState): FlowState | null;
   /** The numbered options of the current step, offered again whenever `prompt` is shown. */
-  choices?(ctx: FlowContext, state: S): Choice[];
+  choices?(ctx: FlowContext, state: FlowState): Choice[];
+  /**
+   * What the current step waits for, so that a new question asked mid-flow can be told from an
+   * answer. Unset: any ID number, phone, e-mail or code in a message counts as the step's answer.
+   */
+  expects?(state: FlowState): StepExpectation;
   /** True when the current step asks for a secret (a security answer): the message is kept out of the history. */
-  secretInput?(ctx: FlowContext, state: S): boolean;
+  secretInput?(ctx: FlowContext, state: FlowState): boolean;
+  /**
+   * Until when (ISO instant) the current step stays resumable although the user was away longer
+   * than the idle timeout, e.g. while a code sent to the user is still valid; `null` for the usual timeout.
+   */
+  resumableUntil?(state: FlowState): string | null;
+}
+
+/** What a flow step waits for. */
+export interface StepExpectation {
+  /** Entities that answer the step; a message carrying one goes to the step, whatever else it says. */
+  entities: readonly ('idNumber' | 'phone' | 'email' | 'code')[];
+  /** The step takes free text (a description, a name): every message goes to it. */
+  freeText: boolean;
 }
 
 /** The engine's view of the human help desk (tickets). */
@@ -182,6 +263,19 @@ export interface HelpdeskPort {
     message: { text?: string; image?: InboundImage },
   ): Promise<{ open: boolean; imageRejected?: 'type' | 'too-large' | 'empty' | 'limit' }>;
   isTicketOpen(ticketId: string): Promise<boolean>;
+  /** Where one ticket stands, for the user who opened it; `undefined` when there is no such ticket. */
+  ticketStatus?(ticketId: string): Promise<TicketStatusView | undefined>;
+}
+
+/** What a user may see of their own ticket. */
+export interface TicketStatusView {
+  ticketId: string;
+  status: 'open' | 'closed';
+  createdAt: string;
+  /** When a first reply is due (three working days); `null` when it could not be computed. */
+  dueAt: string | null;
+  /** An agent has replied at least once. */
+  answered: boolean;
 }
 
 export interface NewTicket {

@@ -39,6 +39,15 @@ export interface WechatApi {
   sendText(openid: string, text: string): Promise<void>;
   /** Downloads temporary media (an image a user sent). Throws WechatApiError. */
   downloadMedia(mediaId: string): Promise<DownloadedMedia>;
+  /**
+   * Sends a customer-service `msgmenu`: a text with tappable options. A tap comes back as a text
+   * message whose `bizmsgmenuid` is the option's id. Throws WechatApiError (45015 as for texts).
+   */
+  sendMenu(openid: string, menu: { head: string; items: { id: string; content: string }[]; tail?: string }): Promise<void>;
+  /** Sends a template message (allowed outside the 48-hour window) that opens `url` when tapped. */
+  sendTemplate(openid: string, message: { templateId: string; url: string; data: Record<string, string> }): Promise<void>;
+  /** Replaces the account's custom menu (`menu/create`). */
+  createMenu(menu: { button: unknown[] }): Promise<void>;
 }
 
 export interface WechatApiOptions {
@@ -152,16 +161,35 @@ export function createWechatApi(options: WechatApiOptions): WechatApi {
     }
   }
 
+  /** POSTs JSON to an API path that takes the access token in its query, and checks the answer. */
+  function postJson(path: string, body: unknown): Promise<void> {
+    return withToken(async (token) => {
+      const response = await request(`${path}?access_token=${encodeURIComponent(token)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify(body),
+      });
+      check(await readJson(response));
+    });
+  }
+
   return {
     sendText(openid, text) {
-      return withToken(async (token) => {
-        const response = await request(`/cgi-bin/message/custom/send?access_token=${encodeURIComponent(token)}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json; charset=utf-8' },
-          body: JSON.stringify({ touser: openid, msgtype: 'text', text: { content: text } }),
-        });
-        check(await readJson(response));
+      return postJson('/cgi-bin/message/custom/send', { touser: openid, msgtype: 'text', text: { content: text } });
+    },
+    sendMenu(openid, menu) {
+      return postJson('/cgi-bin/message/custom/send', {
+        touser: openid,
+        msgtype: 'msgmenu',
+        msgmenu: { head_content: menu.head, list: menu.items, tail_content: menu.tail ?? '' },
       });
+    },
+    sendTemplate(openid, message) {
+      const data = Object.fromEntries(Object.entries(message.data).map(([key, value]) => [key, { value }]));
+      return postJson('/cgi-bin/message/template/send', { touser: openid, template_id: message.templateId, url: message.url, data });
+    },
+    createMenu(menu) {
+      return postJson('/cgi-bin/menu/create', menu);
     },
     downloadMedia(mediaId) {
       return withToken(async (token) => {

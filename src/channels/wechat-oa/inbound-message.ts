@@ -11,9 +11,12 @@ interface Envelope {
 
 /** One pushed message or event, translated from WeChat's XML into plain data. */
 export type WechatInbound =
-  | (Envelope & { kind: 'text'; msgId: string; text: string })
+  /** `choiceId`: the msgmenu item the user tapped (`bizmsgmenuid`), when the text came from one. */
+  | (Envelope & { kind: 'text'; msgId: string; text: string; choiceId?: string })
   | (Envelope & { kind: 'image'; msgId: string; mediaId: string })
   | (Envelope & { kind: 'subscribe' })
+  /** A CLICK button of the custom menu; `eventKey` is the key we published for it. */
+  | (Envelope & { kind: 'menu-click'; eventKey: string })
   /** Events that need no answer (unsubscribe, menu views, template-message receipts...). */
   | (Envelope & { kind: 'event'; event: string })
   /** Voice without recognition, video, location, link, file, ...: answered with a polite text. */
@@ -38,10 +41,17 @@ export function toWechatInbound(fields: XmlFields): WechatInbound {
 
   if (msgType === 'event') {
     const event = (fields.Event ?? '').toLowerCase();
-    return event === 'subscribe' ? { ...envelope, kind: 'subscribe' } : { ...envelope, kind: 'event', event };
+    if (event === 'subscribe') return { ...envelope, kind: 'subscribe' };
+    if (event === 'click' && fields.EventKey && /^[\x21-\x7e]{1,128}$/.test(fields.EventKey))
+      return { ...envelope, kind: 'menu-click', eventKey: fields.EventKey };
+    return { ...envelope, kind: 'event', event };
   }
   if (!msgId) throw new XmlRejected('shape');
-  if (msgType === 'text') return { ...envelope, kind: 'text', msgId, text: (fields.Content ?? '').slice(0, MAX_INBOUND_TEXT) };
+  if (msgType === 'text') {
+    const text = (fields.Content ?? '').slice(0, MAX_INBOUND_TEXT);
+    const choiceId = fields.bizmsgmenuid && /^[A-Za-z0-9_-]{1,64}$/.test(fields.bizmsgmenuid) ? fields.bizmsgmenuid : undefined;
+    return choiceId ? { ...envelope, kind: 'text', msgId, text, choiceId } : { ...envelope, kind: 'text', msgId, text };
+  }
   if (msgType === 'image' && fields.MediaId) return { ...envelope, kind: 'image', msgId, mediaId: fields.MediaId };
   // With speech recognition enabled in the admin console, WeChat sends the transcript along.
   if (msgType === 'voice' && fields.Recognition?.trim()) {

@@ -1,5 +1,7 @@
 import type { FeatureModule, ServiceContext } from '../../feature-module.js';
+import { existsSync } from 'node:fs';
 import { answerInbound, repliesToText } from './answer.js';
+import { buttonNamesByKey, customMenuFile, loadCustomMenu } from './custom-menu.js';
 import { createWechatApi, type CachedAccessToken, type WechatApi } from './api-client.js';
 import { CustomerServiceSender } from './customer-service.js';
 import { DELIVERY_RECORDS, DeliveryLedger } from './delivery-ledger.js';
@@ -30,6 +32,8 @@ export interface WechatOfficialAccountOptions {
   api?: WechatApi;
   /** How often expired delivery records are swept. */
   sweepIntervalMs?: number;
+  /** The custom menu whose CLICK keys this webhook answers (default `knowledge/wechat/custom-menu.yaml`). */
+  customMenuFile?: string;
 }
 
 /**
@@ -83,6 +87,7 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
       if (!wechat || !held) return;
       const box = held;
       const cs = sender;
+      const buttonNames = customMenuButtonNames(context, options.customMenuFile);
       const ledger =
         context.coordination?.wechatDeliveries ?? new DeliveryLedger(context.storage.collection('wechat-inbound', DELIVERY_RECORDS), context.clock);
       dispatcher = new InboundDispatcher({
@@ -98,6 +103,7 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
             held: box,
             api,
             welcomeTopics: () => welcomeTitles(context, options.welcomeTopicIds ?? DEFAULT_WELCOME_TOPICS),
+            menuButtonName: (eventKey) => buttonNames.get(eventKey),
             logger: context.logger,
           }),
         async sendLater(openid, parts) {
@@ -135,6 +141,16 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
       await dispatcher?.drain();
     },
   };
+}
+
+/**
+ * Button names by CLICK key, from the custom menu file, checked against the running flows and
+ * topics: a menu that names something missing stops start-up with the file and button named.
+ */
+function customMenuButtonNames(context: ServiceContext, file = customMenuFile(context.config.knowledgeDir)): Map<string, string> {
+  if (!existsSync(file)) return new Map();
+  const menu = loadCustomMenu(file, { hasFlow: (name) => context.flows.has(name), hasTopic: (id) => context.knowledge.byId.has(id) });
+  return buttonNamesByKey(menu);
 }
 
 function welcomeTitles(context: ServiceContext, ids: string[]): string[] {

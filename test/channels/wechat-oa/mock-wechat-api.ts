@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { onTestFinished } from 'vitest';
 
@@ -18,10 +19,18 @@ export class MockWechatApi {
   readonly tokenRequests: { appid: string; secret: string }[] = [];
   readonly sendCalls: CustomerServiceCall[] = [];
   readonly mediaRequests: string[] = [];
+  /** msgmenu messages sent through the customer-service API. */
+  readonly menuCalls: { touser: string; head: string; items: { id: string; content: string }[] }[] = [];
+  /** Template messages (sent outside the 48-hour window). */
+  readonly templateCalls: { touser: string; templateId: string; url: string; data: Record<string, { value: string }> }[] = [];
+  /** Bodies of `menu/create` calls (the custom menu). */
+  readonly publishedMenus: unknown[] = [];
   readonly media = new Map<string, { type: string; data: Buffer }>();
   private readonly validTokens = new Set<string>();
   private readonly sendFailures: number[] = [];
   private issued = 0;
+  /** Emits `request` after each request has been recorded. */
+  private readonly answered = new EventEmitter();
 
   private constructor(
     private readonly server: http.Server,
@@ -32,7 +41,7 @@ export class MockWechatApi {
   static async start(credentials: { appid: string; secret: string }): Promise<MockWechatApi> {
     // eslint-disable-next-line prefer-const -- assigned once the server it serves exists
     let api!: MockWechatApi;
-    const server = http.createServer((req, res) => void api.handle(req, res));
+    const server = http.createServer((req, res) => void api.handle(req, res).finally(() => api.answered.emit('request')));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address() as { port: number };
     api = new MockWechatApi(server, `http://127.0.0.1:${address.port}`, credentials);
@@ -55,12 +64,17 @@ export class MockWechatApi {
     this.validTokens.clear();
   }
 
-  async waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > until) throw new Error('mock WeChat API: condition not met in time');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  /** Resolves once `condition` holds, checking again after every request the mock answers (no polling). */
+  waitFor(condition: () => boolean): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!condition()) return;
+        this.answered.off('request', check);
+        resolve();
+      };
+      this.answered.on('request', check);
+    });
   }
 
   async close(): Promise<void> {
@@ -84,10 +98,30 @@ export class MockWechatApi {
     }
     const accessToken = url.searchParams.get('access_token') ?? '';
     if (url.pathname === '/cgi-bin/message/custom/send' && req.method === 'POST') {
-      const body = JSON.parse(await readBody(req)) as { touser: string; msgtype: string; text: { content: string } };
+      const body = JSON.parse(await readBody(req)) as {
+        touser: string;
+        msgtype: string;
+        text?: { content: string };
+        msgmenu?: { head_content: string; list: { id: string; content: string }[] };
+      };
       const errcode = !this.validTokens.has(accessToken) ? 40001 : (this.sendFailures.shift() ?? 0);
-      this.sendCalls.push({ touser: body.touser, text: body.text.content, accessToken, errcode });
+      if (body.msgtype === 'msgmenu' && body.msgmenu) {
+        if (errcode === 0) this.menuCalls.push({ touser: body.touser, head: body.msgmenu.head_content, items: body.msgmenu.list });
+      } else {
+        this.sendCalls.push({ touser: body.touser, text: body.text?.content ?? '', accessToken, errcode });
+      }
       return json({ errcode, errmsg: errcode === 0 ? 'ok' : `mock error ${errcode}` });
+    }
+    if (url.pathname === '/cgi-bin/message/template/send' && req.method === 'POST') {
+      if (!this.validTokens.has(accessToken)) return json({ errcode: 40001, errmsg: 'invalid credential' });
+      const body = JSON.parse(await readBody(req)) as { touser: string; template_id: string; url: string; data: Record<string, { value: string }> };
+      this.templateCalls.push({ touser: body.touser, templateId: body.template_id, url: body.url, data: body.data });
+      return json({ errcode: 0, errmsg: 'ok', msgid: this.templateCalls.length });
+    }
+    if (url.pathname === '/cgi-bin/menu/create' && req.method === 'POST') {
+      if (!this.validTokens.has(accessToken)) return json({ errcode: 40001, errmsg: 'invalid credential' });
+      this.publishedMenus.push(JSON.parse(await readBody(req)));
+      return json({ errcode: 0, errmsg: 'ok' });
     }
     if (url.pathname === '/cgi-bin/media/get') {
       const mediaId = url.searchParams.get('media_id') ?? '';

@@ -1,0 +1,46 @@
+import { loadConfig } from '../config.js';
+import { createWechatApi, type CachedAccessToken } from '../channels/wechat-oa/api-client.js';
+import { customMenuFile, loadCustomMenu, toWechatMenu } from '../channels/wechat-oa/custom-menu.js';
+import { createLogger } from '../logging.js';
+import { createService } from '../service.js';
+
+/**
+ * `npm run wechat-menu` publishes `knowledge/wechat/custom-menu.yaml` as the official account's
+ * custom menu; `npm run wechat-menu -- --dry-run` only checks it and prints the JSON WeChat gets.
+ */
+async function main(): Promise<void> {
+  const dryRun = process.argv.includes('--dry-run');
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  // The menu is checked against the flows and topics the assistant really has.
+  const service = await createService({ config, logger, listeners: false });
+  try {
+    const { context } = service;
+    const file = customMenuFile(config.knowledgeDir);
+    const menu = toWechatMenu(loadCustomMenu(file, { hasFlow: (name) => context.flows.has(name), hasTopic: (id) => context.knowledge.byId.has(id) }));
+    if (dryRun) {
+      console.log(JSON.stringify(menu, null, 2));
+      return;
+    }
+    const wechat = config.wechat;
+    if (!wechat?.appId || !wechat.appSecret) throw new Error('WECHAT_TOKEN, WECHAT_APPID and WECHAT_APPSECRET must be set to publish the menu');
+    const api = createWechatApi({
+      apiBase: wechat.apiBase,
+      appId: wechat.appId,
+      appSecret: wechat.appSecret,
+      tokens: context.coordination?.wechatTokens ?? context.storage.documents<CachedAccessToken>('wechat-token'),
+      refreshLock: context.coordination?.lock,
+      clock: context.clock,
+      logger,
+    });
+    await api.createMenu(menu);
+    logger.info({ file, buttons: menu.button.length }, 'wechat custom menu published');
+  } finally {
+    await service.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
