@@ -216,7 +216,8 @@ class Turn {
     if (entry.handoff) return this.startHuman(seed);
     const options = entry.options.flatMap((option): OfferedChoice[] => {
       if (option.topic) return [{ label: option.label, action: { kind: 'topic', topicId: option.topic } }];
-      if (option.flow) return this.deps.flows.has(option.flow) ? [{ label: option.label, action: { kind: 'flow', flow: option.flow, seed: { text: '' } } }] : [];
+      if (option.flow)
+        return this.deps.flows.has(option.flow) ? [{ label: option.label, action: { kind: 'flow', flow: option.flow, seed: { text: '' } } }] : [];
       return [{ label: option.label, action: { kind: 'human', seed } }];
     });
     this.offer(options);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { ZodType, ZodTypeDef } from 'zod';
-import { commandsSchema, knowledgeEntrySchema, outOfScopeSchema, synonymsSchema, type Commands, type KnowledgeEntry, type Synonyms } from './schema.js';
+import { commandsSchema, entryListSchema, knowledgeEntrySchema, outOfScopeSchema, synonymsSchema, type Commands, type KnowledgeEntry, type Synonyms } from './schema.js';
 
 /** Everything under `knowledge/`, validated. */
 export interface KnowledgeBase {
@@ -35,7 +35,8 @@ export class KnowledgeError extends Error {
 }
 
 /**
- * Loads every `*.yaml` entry below `knowledge/` (except `lexicon/`) and the lexicon files.
+ * Loads the entries (`topics/`, `small-talk/`, and the triage, near-domain and personal-status
+ * lists), the out-of-scope questions and the lexicon files below `knowledge/`.
  * Throws a KnowledgeError at the first broken file.
  */
 export function loadKnowledge(dir: string): KnowledgeBase {
@@ -43,16 +44,25 @@ export function loadKnowledge(dir: string): KnowledgeBase {
   const byId = new Map<string, KnowledgeEntry>();
   for (const file of yamlFiles(dir)) {
     const relative = path.relative(dir, file);
-    if (relative.startsWith(`lexicon${path.sep}`) || relative === OUT_OF_SCOPE_FILE) continue;
-    const entry = parseFile(file, relative, knowledgeEntrySchema);
-    if (byId.has(entry.id)) throw new KnowledgeError(relative, [`id: "${entry.id}" is already used by another file`]);
-    byId.set(entry.id, entry);
-    entries.push(entry);
+    const isEntryFile = ENTRY_DIRS.some((entryDir) => relative.startsWith(`${entryDir}${path.sep}`)) || ENTRY_LIST_FILES.has(relative);
+    // Other folders (lexicon/, calendar/, wechat/, ...) hold other kinds of data, read by their own loaders.
+    if (!isEntryFile) continue;
+    const inFile = ENTRY_LIST_FILES.has(relative) ? parseFile(file, relative, entryListSchema).entries : [parseFile(file, relative, knowledgeEntrySchema)];
+    for (const entry of inFile) {
+      if (byId.has(entry.id)) throw new KnowledgeError(relative, [`id: "${entry.id}" is already used by another file`]);
+      byId.set(entry.id, entry);
+      entries.push(entry);
+    }
   }
   for (const entry of entries) {
     for (const [index, related] of entry.related.entries()) {
       if (!byId.has(related)) {
         throw new KnowledgeError(`${entry.id}`, [`related[${index}]: unknown topic id "${related}"`]);
+      }
+    }
+    for (const [index, option] of entry.options.entries()) {
+      if (option.topic !== undefined && byId.get(option.topic)?.kind !== 'faq') {
+        throw new KnowledgeError(`${entry.id}`, [`options[${index}].topic: unknown topic id "${option.topic}"`]);
       }
     }
   }
@@ -69,6 +79,10 @@ export function loadKnowledge(dir: string): KnowledgeBase {
 }
 
 const OUT_OF_SCOPE_FILE = 'out-of-scope.yaml';
+/** Folders of one-entry files. */
+const ENTRY_DIRS = ['topics', 'small-talk'];
+/** Files holding several entries (`entries: [...]`) rather than one. */
+const ENTRY_LIST_FILES = new Set(['triage.yaml', 'near-domain.yaml', 'personal-status.yaml']);
 
 function parseFile<T>(file: string, relative: string, schema: ZodType<T, ZodTypeDef, unknown>): T {
   let raw: unknown;

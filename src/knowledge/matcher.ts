@@ -2,12 +2,13 @@ import { Analyzer, type AnalyzedText } from './analyzer.js';
 import { backgroundIdf, warmBackgroundIdf } from './background-idf.js';
 import { SoftmaxClassifier } from './classifier.js';
 import type { KnowledgeBase } from './loader.js';
+import type { KnowledgeEntry } from './schema.js';
 import { buildTopicIndex, type Postings, type SparseVector, type TopicIndex } from './topic-index.js';
 
 /** A knowledge entry and how well it fits the question. */
 export interface MatchCandidate {
   id: string;
-  kind: 'faq' | 'small-talk';
+  kind: KnowledgeEntry['kind'];
   /** Combined ranking score (0–1). */
   score: number;
   /** The classifier's probability for this entry (0–1). */

@@ -1,4 +1,4 @@
-import { cpSync, writeFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KnowledgeError, loadKnowledge } from '../../src/knowledge/loader.js';
@@ -33,7 +33,7 @@ describe('knowledge loading', () => {
     const dir = copyOfKnowledge();
     writeFileSync(
       path.join(dir, 'topics', 'typo.yaml'),
-      'id: typo.topic\ntitle: 标题\nanswer: 答案\nquestions: [一二, 三四, 五六]\nflow: {name: fly-away, start: auto}\nanwser: 拼错\n',
+      'id: typo.topic\ntitle: 标题\nanswer: 答案\nquestions: [一二, 三四, 五六]\nflow: {name: Fly Away!, start: auto}\nanwser: 拼错\n',
     );
     let message = '';
     try {
@@ -67,5 +67,34 @@ describe('knowledge loading', () => {
     const dir = copyOfKnowledge();
     rmSync(path.join(dir, 'lexicon', 'commands.yaml'));
     expect(() => loadKnowledge(dir)).toThrowError(/commands\.yaml/);
+  });
+});
+
+describe('entry lists: triage, near-domain and personal status', () => {
+  it('loads each kind from its own file', () => {
+    const kb = loadKnowledge(knowledgeDir);
+    expect(kb.byId.get('triage.cannot-login')?.kind).toBe('triage');
+    expect(kb.byId.get('triage.account-stolen')?.handoff).toBe(true);
+    expect(kb.byId.get('near.image-captcha')?.kind).toBe('near-domain');
+    expect(kb.byId.get('status.ticket')?.status).toBe('ticket');
+    expect(kb.byId.get('dupid.progress')?.status).toBe('review');
+  });
+
+  it('names a triage option that points nowhere, or a triage entry without options', () => {
+    const dir = copyOfKnowledge();
+    writeFileSync(
+      path.join(dir, 'triage.yaml'),
+      'entries:\n  - id: triage.broken\n    kind: triage\n    title: 坏了\n    answer: 哪一种？\n    questions: [一二, 三四, 五六]\n    options:\n      - {label: 不存在的, topic: no.such-topic}\n      - {label: 转人工, human: true}\n',
+    );
+    expect(() => loadKnowledge(dir)).toThrowError(/options\[0\]\.topic: unknown topic id "no\.such-topic"/);
+    writeFileSync(path.join(dir, 'triage.yaml'), 'entries:\n  - id: triage.empty\n    kind: triage\n    title: 空的\n    answer: 哪一种？\n    questions: [一二, 三四, 五六]\n');
+    expect(() => loadKnowledge(dir)).toThrowError(/triage\.yaml[\s\S]*at least two options/);
+  });
+
+  it('reads only entry folders: other data under knowledge/ is left to its own loader', () => {
+    const dir = copyOfKnowledge();
+    mkdirSync(path.join(dir, 'elsewhere'), { recursive: true });
+    writeFileSync(path.join(dir, 'elsewhere', 'menu.yaml'), 'buttons: []\n');
+    expect(() => loadKnowledge(dir)).not.toThrow();
   });
 });

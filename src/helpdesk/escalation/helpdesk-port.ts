@@ -38,6 +38,17 @@ export function createHelpdeskPort(tickets: TicketService): HelpdeskPort {
       return { open: true };
     },
     isTicketOpen: (ticketId) => tickets.isOpen(ticketId),
+    async ticketStatus(ticketId) {
+      const ticket = await tickets.get(ticketId);
+      if (!ticket) return undefined;
+      return {
+        ticketId: ticket.id,
+        status: ticket.status === 'closed' ? 'closed' : 'open',
+        createdAt: ticket.createdAt,
+        dueAt: ticket.sla.dueAt,
+        answered: ticket.sla.respondedAt !== undefined,
+      };
+    },
   };
 }
 
