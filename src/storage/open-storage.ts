@@ -8,6 +8,11 @@ import type { Storage } from './types.js';
 /** The embedded database's file name inside DATA_DIR. */
 export const SQLITE_FILE = 'assistant.db';
 
+/** SQLite in `dataDir` (what `openStorage` opens without DATABASE_URL), for tools and tests that need no config. */
+export function createSqliteStorage(dataDir: string, options: { clock?: () => Date; logRetentionDays?: number } = {}): Storage {
+  return createSqlStorage(createSqliteDriver({ file: path.join(dataDir, SQLITE_FILE) }), { engine: 'sqlite', ...options });
+}
+
 /**
  * The configured storage, open and migrated: PostgreSQL when DATABASE_URL is set, otherwise
  * SQLite in DATA_DIR.

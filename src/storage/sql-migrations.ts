@@ -2,7 +2,7 @@
  * Versioned schema changes, applied in order at start. A version is never edited once
  * released: a change is a new version. Both dialects share the numbering.
  *
- * Documents live in one table; an indexed collection fills the key columns `k1`..`k4` and the
+ * Documents live in one table; an indexed collection fills the key columns `k1`..`k8` and the
  * order column `ord` from its schema, and each key column has a partial index (collection, key,
  * order, id) so a filtered page is an index range. Counts per key value are kept in
  * `key_counts` as documents change. Log entries get a sequence number, an append time for
@@ -17,16 +17,15 @@ function schema(dialect: 'sqlite' | 'postgres'): Migration[] {
   const text = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
   const json = dialect === 'postgres' ? 'JSONB' : 'TEXT';
   const serial = dialect === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
-  const keyIndexes = [1, 2, 3, 4].map(
-    (slot) => `CREATE INDEX documents_k${slot} ON documents (collection, k${slot}, ord, id) WHERE k${slot} IS NOT NULL`,
-  );
+  const slots = [1, 2, 3, 4, 5, 6, 7, 8];
+  const keyIndexes = slots.map((slot) => `CREATE INDEX documents_k${slot} ON documents (collection, k${slot}, ord, id) WHERE k${slot} IS NOT NULL`);
   return [
     {
       version: 1,
       statements: [
         `CREATE TABLE documents (
           collection ${text} NOT NULL, id ${text} NOT NULL, doc ${json} NOT NULL, version BIGINT NOT NULL,
-          k1 ${text}, k2 ${text}, k3 ${text}, k4 ${text}, ord ${text},
+          ${slots.map((slot) => `k${slot} ${text}`).join(', ')}, ord ${text},
           PRIMARY KEY (collection, id))`,
         ...keyIndexes,
         'CREATE INDEX documents_ord ON documents (collection, ord, id) WHERE ord IS NOT NULL',

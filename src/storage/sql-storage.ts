@@ -141,13 +141,12 @@ interface IndexValues {
   ord: string | null;
 }
 
-interface StoredRow {
-  version: number | string;
-  k1: string | null;
-  k2: string | null;
-  k3: string | null;
-  k4: string | null;
-}
+const SLOTS = Array.from({ length: MAX_KEYS }, (_, index) => index);
+const KEY_COLUMNS = SLOTS.map((slot) => `k${slot + 1}`).join(', ');
+const KEY_ASSIGNMENTS = SLOTS.map((slot) => `k${slot + 1} = ?`).join(', ');
+const KEY_PLACEHOLDERS = SLOTS.map(() => '?').join(', ');
+
+type StoredRow = { version: number | string } & Record<string, string | null | number>;
 
 class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
   private readonly mutex = new KeyedMutex();
@@ -287,19 +286,19 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
    */
   private async writeRow(tx: SqlExecutor, id: string, doc: T | undefined, expected: number | 'any'): Promise<boolean> {
     const lock = this.db.driver.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const [old] = await tx.all<StoredRow>(`SELECT version, k1, k2, k3, k4 FROM documents WHERE collection = ? AND id = ?${lock}`, [this.name, id]);
+    const [old] = await tx.all<StoredRow>(`SELECT version, ${KEY_COLUMNS} FROM documents WHERE collection = ? AND id = ?${lock}`, [this.name, id]);
     if (expected !== 'any' && (old ? Number(old.version) : 0) !== expected) return false;
     const values = doc === undefined ? undefined : this.indexValues(doc);
     if (values === undefined) {
       if (old) await tx.run('DELETE FROM documents WHERE collection = ? AND id = ?', [this.name, id]);
     } else if (old) {
       await tx.run(
-        `UPDATE documents SET doc = ${this.db.driver.jsonParam}, version = version + 1, k1 = ?, k2 = ?, k3 = ?, k4 = ?, ord = ? WHERE collection = ? AND id = ?`,
+        `UPDATE documents SET doc = ${this.db.driver.jsonParam}, version = version + 1, ${KEY_ASSIGNMENTS}, ord = ? WHERE collection = ? AND id = ?`,
         [JSON.stringify(doc), ...values.keys, values.ord, this.name, id],
       );
     } else {
       const inserted = await tx.run(
-        `INSERT INTO documents (collection, id, doc, version, k1, k2, k3, k4, ord) VALUES (?, ?, ${this.db.driver.jsonParam}, 1, ?, ?, ?, ?, ?)
+        `INSERT INTO documents (collection, id, doc, version, ${KEY_COLUMNS}, ord) VALUES (?, ?, ${this.db.driver.jsonParam}, 1, ${KEY_PLACEHOLDERS}, ?)
          ON CONFLICT (collection, id) DO NOTHING`,
         [this.name, id, JSON.stringify(doc), ...values.keys, values.ord],
       );
@@ -313,7 +312,7 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
   private async adjustCounts(tx: SqlExecutor, old: StoredRow | undefined, next: IndexValues | undefined): Promise<void> {
     const keys = this.schema!.keys;
     for (let slot = 0; slot < keys.length; slot++) {
-      const before = old ? old[`k${slot + 1}` as 'k1'] : null;
+      const before = old ? ((old[`k${slot + 1}`] as string | null) ?? null) : null;
       const after = next ? (next.keys[slot] ?? null) : null;
       if (before === after) continue;
       if (before !== null) {
@@ -330,7 +329,7 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
 
   private indexValues(doc: T): IndexValues {
     const schema = this.schema;
-    if (!schema) return { keys: [null, null, null, null], ord: null };
+    if (!schema) return { keys: SLOTS.map(() => null), ord: null };
     let values: Record<string, string | null>;
     let ord: string | null;
     try {
@@ -338,9 +337,9 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
       ord = schema.order?.(doc) ?? '';
     } catch {
       // A stored document the schema cannot read is kept but not listed.
-      return { keys: [null, null, null, null], ord: null };
+      return { keys: SLOTS.map(() => null), ord: null };
     }
-    const keys = [0, 1, 2, 3].map((slot) => {
+    const keys = SLOTS.map((slot) => {
       const key = schema.keys[slot];
       return key === undefined ? null : (values[key] ?? null);
     });
@@ -363,7 +362,7 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
       await driver.transaction(async (tx) => {
         for (const row of rows) {
           const values = this.indexValues(driver.readJson(row.doc) as T);
-          await tx.run('UPDATE documents SET k1 = ?, k2 = ?, k3 = ?, k4 = ?, ord = ? WHERE collection = ? AND id = ?', [
+          await tx.run(`UPDATE documents SET ${KEY_ASSIGNMENTS}, ord = ? WHERE collection = ? AND id = ?`, [
             ...values.keys,
             values.ord,
             this.name,

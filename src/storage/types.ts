@@ -111,6 +111,6 @@ export type StoredRecord =
   | { kind: 'log'; log: string; at: string; entry: unknown }
   | { kind: 'sequence'; name: string; value: number };
 
-export const MAX_KEYS = 4;
+export const MAX_KEYS = 8;
 export const MAX_LOG_KEYS = 2;
 export const MAX_PAGE = 500;

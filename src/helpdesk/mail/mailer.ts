@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Logger } from 'pino';
-import type { AppendLog } from '../../storage/types.js';
+import type { AppendLog, LogSchema } from '../../storage/types.js';
 import { OWN_MAIL_HEADER } from './inbound-mail.js';
 
 /** A mail the help desk sends: an agent's reply or an automatic acknowledgement. */
@@ -10,6 +10,8 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   messageId: string;
+  /** Where the user's reply should go: the support address with the ticket's token. */
+  replyTo?: string;
   inReplyTo?: string;
   references?: string[];
   /** Machine-written (acknowledgements): marked `Auto-Submitted: auto-replied` (RFC 3834). */
@@ -33,11 +35,19 @@ export interface MailTransport {
   close?(): void;
 }
 
+export type SentMailKey = 'ticketId' | 'to';
+
+/** How the sent-mail log is indexed: by ticket and by recipient. */
+export const sentMailLogSchema: LogSchema<SentMail, SentMailKey> = {
+  keys: ['ticketId', 'to'],
+  index: (mail) => ({ ticketId: mail.ticketId ?? null, to: mail.to.toLowerCase() }),
+};
+
 export interface MailerDeps {
   from: string;
   /** Absent when `SMTP_URL` is unset: mail is then only kept in `log`. */
   transport?: MailTransport;
-  log: AppendLog<SentMail>;
+  log: AppendLog<SentMail, SentMailKey>;
   clock: () => Date;
   logger: Logger;
 }
@@ -64,6 +74,7 @@ export class Mailer {
           subject: mail.subject,
           text: mail.text,
           messageId: mail.messageId,
+          ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
           ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo } : {}),
           ...(mail.references && mail.references.length > 0 ? { references: mail.references } : {}),
           headers: {
@@ -84,13 +95,13 @@ export class Mailer {
     return record;
   }
 
-  /** Newest first. */
+  /** Newest first: one page (at most 500) through the log's index. */
   async list(limit = 100, filter: { ticketId?: string; to?: string } = {}): Promise<SentMail[]> {
-    const all = await this.deps.log.readAll();
-    return all
-      .filter((mail) => (!filter.ticketId || mail.ticketId === filter.ticketId) && (!filter.to || mail.to === filter.to.toLowerCase()))
-      .reverse()
-      .slice(0, limit);
+    const page = await this.deps.log.page({
+      limit: Math.min(Math.max(Math.floor(limit), 1), 500),
+      where: { ticketId: filter.ticketId || undefined, to: filter.to ? filter.to.toLowerCase() : undefined },
+    });
+    return page.items;
   }
 
   close(): void {

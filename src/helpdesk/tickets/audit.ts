@@ -1,4 +1,4 @@
-import type { AppendLog, Storage } from '../../storage/types.js';
+import type { AppendLog, Page, Storage } from '../../storage/types.js';
 
 /** Something an agent (or the help desk on their behalf) did. */
 export interface AuditEntry {
@@ -36,13 +36,16 @@ export type AuditAction =
 
 /** The append-only audit trail of agent actions. */
 export class AuditTrail {
-  private readonly log: AppendLog<AuditEntry>;
+  private readonly log: AppendLog<AuditEntry, 'actor' | 'target'>;
 
   constructor(
     storage: Storage,
     private readonly clock: () => Date,
   ) {
-    this.log = storage.log<AuditEntry>('helpdesk-audit');
+    this.log = storage.log('helpdesk-audit', {
+      keys: ['actor', 'target'],
+      index: (entry: AuditEntry) => ({ actor: entry.actor, target: entry.target ?? null }),
+    });
   }
 
   record(actor: string, action: AuditAction, target?: string, details?: AuditEntry['details']): Promise<void> {
@@ -55,12 +58,17 @@ export class AuditTrail {
     });
   }
 
-  /** Newest first. */
+  /** The newest entries (one page, at most 500). */
   async recent(limit = 200, filter: { actor?: string; target?: string } = {}): Promise<AuditEntry[]> {
-    const all = await this.log.readAll();
-    return all
-      .filter((entry) => (!filter.actor || entry.actor === filter.actor) && (!filter.target || entry.target === filter.target))
-      .reverse()
-      .slice(0, limit);
+    return (await this.page({ limit, ...filter })).items;
+  }
+
+  /** Newest first, a page at a time, by actor and/or target through the log's index. */
+  page(query: { limit: number; cursor?: string; actor?: string; target?: string }): Promise<Page<AuditEntry>> {
+    return this.log.page({
+      limit: Math.min(Math.max(Math.floor(query.limit), 1), 500),
+      cursor: query.cursor,
+      where: { actor: query.actor || undefined, target: query.target || undefined },
+    });
   }
 }

@@ -58,9 +58,12 @@ export class CalendarRecomputer {
 
   private async recomputeTickets(actor: string): Promise<number> {
     let moved = 0;
-    const open = await this.deps.tickets.list({ status: 'open' });
-    for (let start = 0; start < open.length; start += PAGE_SIZE) {
-      for (const row of open.slice(start, start + PAGE_SIZE)) {
+    // A moved ticket may show up again further on; placing it again changes nothing.
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.tickets.page({ status: 'open', limit: PAGE_SIZE, cursor });
+      cursor = page.cursor ?? undefined;
+      for (const row of page.rows) {
         const change = await this.deps.tickets.placeOnCalendar(row.id);
         if (!change) continue;
         moved += 1;
@@ -70,7 +73,7 @@ export class CalendarRecomputer {
           provisional: change.provisional,
         });
       }
-    }
+    } while (cursor);
     return moved;
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { chinaDate } from '../../calendar/china-time.js';
 import { CalendarNotCoveredError, type WorkingDayCalendar } from '../../calendar/working-days.js';
 import type { TicketSla } from './ticket-types.js';
 
@@ -59,6 +60,14 @@ export class SlaPolicy {
     return { state: left < 1 ? 'warning' : 'running', workingDaysLeft: left, msLeft };
   }
 
+  /**
+   * The deadlines of a whole list read against one moment: one short walk of the calendar per
+   * request, then every row is a lookup (no calendar walk per row).
+   */
+  clockAt(now: Date): SlaClock {
+    return new SlaClock(this.calendar, now);
+  }
+
   private place(sla: TicketSla, ticketId: string | undefined): TicketSla {
     const { notCovered: _old, provisional: _was, ...kept } = sla;
     try {
@@ -81,4 +90,65 @@ export class SlaPolicy {
       throw error;
     }
   }
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Days of calendar read ahead of `now`; a three-working-day deadline is never further away. */
+const LOOKAHEAD_DAYS = 60;
+
+/**
+ * SLA states at one moment, with the same arithmetic as `workingDaysBetween` (steps of a day
+ * from `now`, each counted when it starts on a working day), precomputed once.
+ */
+export class SlaClock {
+  /** Working days counted before each step; `null` past the calendar's reach. */
+  private readonly before: (number | null)[] = [];
+  private readonly working: boolean[] = [];
+  /** Deadlines before this instant have under one working day left (`warning`), unless already past. */
+  readonly warnBefore: Date | null;
+
+  constructor(
+    calendar: WorkingDayCalendar,
+    readonly now: Date,
+  ) {
+    let counted: number | null = 0;
+    let warnBefore: Date | null = null;
+    for (let step = 0; step < LOOKAHEAD_DAYS; step++) {
+      const start = now.getTime() + step * DAY_MS;
+      let working = false;
+      try {
+        working = calendar.isWorkday(chinaDateOf(start));
+      } catch (error) {
+        if (!(error instanceof CalendarNotCoveredError)) throw error;
+        counted = null;
+      }
+      this.before.push(counted);
+      this.working.push(working);
+      if (working && warnBefore === null && counted !== null) warnBefore = new Date(start + DAY_MS);
+      if (counted !== null && working) counted += 1;
+    }
+    this.warnBefore = warnBefore;
+  }
+
+  status(sla: TicketSla): SlaStatus {
+    if (!sla.dueAt) return { state: 'not-covered', workingDaysLeft: null, msLeft: null };
+    const due = Date.parse(sla.dueAt);
+    const msLeft = due - this.now.getTime();
+    if (sla.respondedAt) return { state: Date.parse(sla.respondedAt) <= due ? 'met' : 'met-late', workingDaysLeft: null, msLeft };
+    if (msLeft <= 0) return { state: 'breached', workingDaysLeft: null, msLeft };
+    const left = this.workingDaysLeft(msLeft);
+    if (left === null) return { state: 'not-covered', workingDaysLeft: null, msLeft };
+    return { state: left < 1 ? 'warning' : 'running', workingDaysLeft: left, msLeft };
+  }
+
+  private workingDaysLeft(msLeft: number): number | null {
+    const step = Math.floor(msLeft / DAY_MS);
+    const counted = this.before[step];
+    if (counted === undefined || counted === null) return null;
+    return counted + (this.working[step] ? (msLeft - step * DAY_MS) / DAY_MS : 0);
+  }
+}
+
+function chinaDateOf(ms: number): string {
+  return chinaDate(new Date(ms));
 }

@@ -3,8 +3,10 @@ import type { ChannelName } from '../../conversation/types.js';
 import { redactSensitive } from '../../privacy/mask.js';
 import type { AuditTrail } from './audit.js';
 import { checkScreenshot, displayName, extensionOf, MAX_SCREENSHOTS_PER_TICKET } from './screenshots.js';
-import type { SlaPolicy, SlaStatus } from './sla.js';
-import { queueEntryOf, type StoredScreenshot, type TicketStore } from './ticket-store.js';
+import { StorageQueryError } from '../../storage/sql-storage.js';
+import type { ListQuery, Page } from '../../storage/types.js';
+import type { SlaClock, SlaPolicy, SlaStatus } from './sla.js';
+import { NOBODY, queueEntryOf, type StoredScreenshot, type TicketKey, type TicketStore } from './ticket-store.js';
 import type { DeliveryOutcome, QueueEntry, ScreenshotRef, Ticket, TicketDraft, TicketEntry, TicketItem } from './ticket-types.js';
 
 /** Longest text kept from one message or description. */
@@ -42,8 +44,33 @@ export interface QueueFilter {
   /** An agent's username, `unassigned`, or nothing for everyone. */
   assignee?: string;
   sla?: 'breached' | 'warning' | 'not-covered';
-  /** Text in the id, username or summary. */
+  /** A ticket number, or the username a user gave (exact, any case). */
   query?: string;
+  /** The `cursor` of the previous page. */
+  cursor?: string;
+  /** Rows per page (default 50, at most 200). */
+  limit?: number;
+}
+
+/** SLA backlogs are counted up to this many ("1000+"): a count never costs more than this many index entries. */
+export const QUEUE_COUNT_CAP = 1000;
+
+/** The numbers beside the queue's filters. Static counts are kept as tickets change; SLA counts stop at {@link QUEUE_COUNT_CAP}. */
+export interface QueueCounts {
+  open: number;
+  closed: number;
+  /** Open tickets per agent; `unassigned` for nobody's. */
+  openByAssignee: Record<string, number>;
+  breached: number;
+  warning: number;
+  notCovered: number;
+}
+
+/** One page of the queue: rows by deadline, the cursor of the next page, and the counts. */
+export interface QueuePage {
+  rows: QueueRow[];
+  cursor: string | null;
+  counts: QueueCounts;
 }
 
 /** A queue row with its SLA standing, as the console and the API list it. */
@@ -240,26 +267,56 @@ export class TicketService {
     return { ok: true, value: updated };
   }
 
-  /** The queue: filtered, sorted by deadline (tickets without one first, they need a person's eye). */
+  /** The first page of the queue (see {@link page}). */
   async list(filter: QueueFilter = {}): Promise<QueueRow[]> {
-    const now = this.deps.clock();
-    const status = filter.status ?? 'open';
-    const rows: QueueRow[] = [];
-    if (status === 'open') {
-      for (const entry of await this.deps.store.openQueue()) rows.push({ ...entry, status: 'open', sla: this.deps.sla.status(slaOf(entry), now) });
-    } else {
-      for (const ticket of await this.deps.store.allTickets()) {
-        if (status !== 'all' && ticket.status !== status) continue;
-        rows.push({ ...queueEntryOf(ticket), status: ticket.status, sla: this.deps.sla.status(ticket.sla, now) });
-      }
+    return (await this.page(filter)).rows;
+  }
+
+  /**
+   * The queue, a page at a time: filtered through the ticket index, sorted by deadline (tickets
+   * without one first, they need a person's eye). Reads one page and the kept counts, whatever
+   * the number of tickets. A malformed cursor reads the first page.
+   */
+  async page(filter: QueueFilter = {}): Promise<QueuePage> {
+    const clock = this.deps.sla.clockAt(this.deps.clock());
+    const query = queueQuery(filter, clock);
+    const counts = await this.counts(clock);
+    if (!query) return { rows: [], cursor: null, counts };
+    const limit = Math.min(Math.max(Math.floor(filter.limit ?? 50), 1), 200);
+    const rowOf = (ticket: Ticket): QueueRow => ({ ...queueEntryOf(ticket), status: ticket.status, sla: clock.status(ticket.sla) });
+    if ('ticketId' in query) {
+      const ticket = await this.get(query.ticketId);
+      const matches = ticket && (filter.status === 'all' || ticket.status === (filter.status ?? 'open'));
+      return { rows: matches ? [rowOf(ticket)] : [], cursor: null, counts };
     }
-    const query = filter.query?.trim().toLowerCase();
-    return rows
-      .filter((row) => !filter.channel || row.channel === filter.channel)
-      .filter((row) => !filter.assignee || (filter.assignee === 'unassigned' ? row.assignee === null : row.assignee === filter.assignee))
-      .filter((row) => !filter.sla || row.sla.state === filter.sla)
-      .filter((row) => !query || [row.id, row.username ?? '', row.summary].some((field) => field.toLowerCase().includes(query)))
-      .sort(byDeadline);
+    let page: Page<Ticket>;
+    try {
+      page = await this.deps.store.page({ ...query, limit, cursor: filter.cursor });
+    } catch (error) {
+      if (!(error instanceof StorageQueryError)) throw error;
+      page = await this.deps.store.page({ ...query, limit });
+    }
+    return { rows: page.items.map(rowOf), cursor: page.cursor, counts };
+  }
+
+  private async counts(clock: SlaClock): Promise<QueueCounts> {
+    const tickets = this.deps.store.tickets;
+    const [byStatus, byAssignee, byClock, breached, warning] = await Promise.all([
+      tickets.counts('status'),
+      tickets.counts('openAssignee'),
+      tickets.counts('clock'),
+      tickets.count({ where: { clock: 'running' }, ...slaRange('breached', clock) }, QUEUE_COUNT_CAP),
+      tickets.count({ where: { clock: 'running' }, ...slaRange('warning', clock) }, QUEUE_COUNT_CAP),
+    ]);
+    const openByAssignee = Object.fromEntries(Object.entries(byAssignee).map(([name, n]) => [name === NOBODY ? 'unassigned' : name, n]));
+    return {
+      open: byStatus.open ?? 0,
+      closed: byStatus.closed ?? 0,
+      openByAssignee,
+      breached,
+      warning,
+      notCovered: byClock['not-covered'] ?? 0,
+    };
   }
 
   /**
@@ -316,21 +373,6 @@ export class TicketService {
   }
 }
 
-function slaOf(entry: QueueEntry): Ticket['sla'] {
-  return {
-    startedAt: entry.createdAt,
-    dueAt: entry.dueAt,
-    ...(entry.respondedAt ? { respondedAt: entry.respondedAt } : {}),
-    ...(entry.notCovered ? { notCovered: entry.notCovered } : {}),
-    ...(entry.provisional ? { provisional: true } : {}),
-  };
-}
-
-function byDeadline(a: QueueRow, b: QueueRow): number {
-  if (a.dueAt === null || b.dueAt === null) return a.dueAt === b.dueAt ? a.createdAt.localeCompare(b.createdAt) : a.dueAt === null ? -1 : 1;
-  return a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id);
-}
-
 function pushEntry(ticket: Ticket, entry: TicketEntry): void {
   ticket.transcript.push(entry);
   if (ticket.transcript.length > TRANSCRIPT_LIMIT) ticket.transcript.splice(0, ticket.transcript.length - TRANSCRIPT_LIMIT);
@@ -338,4 +380,34 @@ function pushEntry(ticket: Ticket, entry: TicketEntry): void {
 
 function clip(text: string): string {
   return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
+}
+
+const TICKET_NUMBER = /^T\d{12}$/i;
+
+/** The index query of a filter; `undefined` when nothing can match (an SLA filter on closed tickets). */
+function queueQuery(filter: QueueFilter, clock: SlaClock): Omit<ListQuery<TicketKey>, 'limit' | 'cursor'> | { ticketId: string } | undefined {
+  const status = filter.status ?? 'open';
+  const text = filter.query?.trim();
+  if (text && TICKET_NUMBER.test(text)) return { ticketId: text.toUpperCase() };
+  if (filter.sla && status === 'closed') return undefined;
+  const where: Partial<Record<TicketKey, string>> = {};
+  const assignee = filter.assignee === undefined ? undefined : filter.assignee === 'unassigned' ? NOBODY : filter.assignee;
+  if (status === 'open' && assignee !== undefined) where.openAssignee = assignee;
+  else {
+    if (status !== 'all') where.status = status;
+    if (assignee !== undefined) where.assignee = assignee;
+  }
+  if (filter.channel) where.channel = filter.channel;
+  if (text) where.username = text.toLowerCase();
+  if (!filter.sla) return { where };
+  if (filter.sla === 'not-covered') return { where: { ...where, clock: 'not-covered' } };
+  return { where: { ...where, clock: 'running' }, ...slaRange(filter.sla, clock) };
+}
+
+/** Deadlines that are past (`breached`) or less than a working day away (`warning`), as a range of the index order. */
+function slaRange(sla: 'breached' | 'warning', clock: SlaClock): { orderFrom?: string; orderBefore?: string } {
+  // Due at or before now is breached: ISO times compare as strings, to the millisecond.
+  const justAfterNow = new Date(clock.now.getTime() + 1).toISOString();
+  if (sla === 'breached') return { orderFrom: '0', orderBefore: justAfterNow };
+  return { orderFrom: justAfterNow, orderBefore: (clock.warnBefore ?? clock.now).toISOString() };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chinaDate } from '../../calendar/china-time.js';
 import type { ImageMime } from '../../media/image-type.js';
-import type { DocumentStore, Storage } from '../../storage/types.js';
+import type { CollectionSchema, DocumentStore, IndexedCollection, ListQuery, Page, Storage } from '../../storage/types.js';
 import type { QueueEntry, Ticket } from './ticket-types.js';
 
 /** Screenshot bytes, one document each, so a ticket document stays small. */
@@ -13,11 +13,6 @@ export interface StoredScreenshot {
   data: string;
 }
 
-/** The open tickets, in one small document the queue reads without scanning every ticket. */
-interface QueueIndex {
-  open: Record<string, QueueEntry>;
-}
-
 /** Which ticket an e-mail Message-ID belongs to, and who may continue the thread. */
 export interface MailThreadLink {
   ticketId: string;
@@ -25,37 +20,59 @@ export interface MailThreadLink {
   address: string;
 }
 
-const QUEUE_ID = 'open';
+/**
+ * What the ticket list filters on. `openAssignee` and `clock` are set on open tickets only, so
+ * their counts are the queue's: tickets per agent, and tickets whose SLA clock still runs
+ * (`running`: a deadline and no answer yet; `not-covered`: no deadline could be placed).
+ */
+export type TicketKey = 'status' | 'assignee' | 'openAssignee' | 'clock' | 'requester' | 'channel' | 'username';
+
+/** The stored key value of "nobody" (agent names have at least two characters). */
+export const NOBODY = '-';
+
+/** The requester key of a ticket: the channel and the channel's id for the user. */
+export function requesterKey(channel: string, userId: string): string {
+  return `${channel}:${userId}`;
+}
+
+const ticketSchema: CollectionSchema<Ticket, TicketKey> = {
+  keys: ['status', 'assignee', 'openAssignee', 'clock', 'requester', 'channel', 'username'],
+  index: (ticket) => {
+    const open = ticket.status === 'open';
+    return {
+      status: ticket.status,
+      assignee: ticket.assignee ?? NOBODY,
+      openAssignee: open ? (ticket.assignee ?? NOBODY) : null,
+      clock: open && !ticket.sla.respondedAt ? (ticket.sla.dueAt ? 'running' : 'not-covered') : null,
+      requester: requesterKey(ticket.channel, ticket.userId),
+      channel: ticket.channel,
+      username: ticket.username?.toLowerCase() ?? null,
+    };
+  },
+  // By deadline; tickets without one sort first, they need a person's eye.
+  order: (ticket) => ticket.sla.dueAt,
+};
 
 /**
- * Persistence of the help desk: one document per ticket (its transcript inside), screenshot
- * bytes apart, a queue index of open tickets, a per-day ticket counter, and Message-ID links.
- * Appending a message touches only its ticket's document, so its cost does not grow with the
- * number of tickets.
+ * Persistence of the help desk: one indexed row per ticket (its transcript inside), screenshot
+ * bytes apart, Message-ID links, and ticket numbers from a sequence shared by every instance.
+ * Creating, changing or listing a ticket costs the same at 1k and at 100k tickets.
  */
 export class TicketStore {
-  readonly tickets: DocumentStore<Ticket>;
+  readonly tickets: IndexedCollection<Ticket, TicketKey>;
   readonly screenshots: DocumentStore<StoredScreenshot>;
-  private readonly queue: DocumentStore<QueueIndex>;
-  private readonly counters: DocumentStore<{ next: number }>;
   readonly mailThreads: DocumentStore<MailThreadLink>;
 
-  constructor(storage: Storage) {
-    this.tickets = storage.documents<Ticket>('helpdesk-tickets');
+  constructor(private readonly storage: Storage) {
+    this.tickets = storage.collection('helpdesk-tickets', ticketSchema);
     this.screenshots = storage.documents<StoredScreenshot>('helpdesk-screenshots');
-    this.queue = storage.documents<QueueIndex>('helpdesk-queue');
-    this.counters = storage.documents<{ next: number }>('helpdesk-counters');
     this.mailThreads = storage.documents<MailThreadLink>('helpdesk-mail-threads');
   }
 
   /** A ticket number people can read out: `T` + China date + daily sequence, e.g. `T202611230007`. */
   async nextTicketId(now: Date): Promise<string> {
     const day = chinaDate(now).replace(/-/g, '');
-    let issued = 0;
-    await this.counters.update(day, (current) => {
-      issued = current?.next ?? 1;
-      return { next: issued + 1 };
-    });
+    const issued = await this.storage.nextNumber(`ticket-${day}`);
     return `T${day}${String(issued).padStart(4, '0')}`;
   }
 
@@ -64,41 +81,23 @@ export class TicketStore {
     return `s${randomBytes(12).toString('base64url')}`;
   }
 
-  /** Applies a change to one ticket atomically and keeps the queue index in step with it. */
-  async updateTicket(id: string, change: (ticket: Ticket) => Ticket | undefined): Promise<Ticket | undefined> {
-    let before: Ticket | undefined;
-    const after = await this.tickets.update(id, (current) => {
-      if (!current) return undefined;
-      before = structuredClone(current);
-      return change(current) ?? current;
-    });
-    if (after && before && queueChanged(before, after)) await this.syncQueue(after);
-    return after;
+  /** Applies a change to one ticket atomically; its index rows follow in the same transaction. */
+  updateTicket(id: string, change: (ticket: Ticket) => Ticket | undefined): Promise<Ticket | undefined> {
+    return this.tickets.update(id, (current) => (current ? (change(current) ?? current) : undefined));
   }
 
-  async insertTicket(ticket: Ticket): Promise<void> {
-    await this.tickets.put(ticket.id, ticket);
-    await this.syncQueue(ticket);
+  insertTicket(ticket: Ticket): Promise<void> {
+    return this.tickets.put(ticket.id, ticket);
   }
 
-  /** Open tickets as the queue shows them. */
-  async openQueue(): Promise<QueueEntry[]> {
-    const index = await this.queue.get(QUEUE_ID);
-    return Object.values(index?.open ?? {});
+  /** One page of tickets, by deadline. */
+  page(query: ListQuery<TicketKey>): Promise<Page<Ticket>> {
+    return this.tickets.page(query);
   }
 
-  /** Every ticket: scans all ticket documents. For closed-ticket views and reports only. */
-  async allTickets(): Promise<Ticket[]> {
-    return this.tickets.list();
-  }
-
-  private async syncQueue(ticket: Ticket): Promise<void> {
-    await this.queue.update(QUEUE_ID, (index) => {
-      const open = { ...(index?.open ?? {}) };
-      if (ticket.status === 'open') open[ticket.id] = queueEntryOf(ticket);
-      else delete open[ticket.id];
-      return { open };
-    });
+  /** A user's tickets on one channel, by deadline. */
+  ticketsOf(channel: string, userId: string, limit = 20): Promise<Page<Ticket>> {
+    return this.tickets.page({ where: { requester: requesterKey(channel, userId) }, limit });
   }
 }
 
@@ -116,8 +115,4 @@ export function queueEntryOf(ticket: Ticket): QueueEntry {
     assignee: ticket.assignee,
     waitingOn: ticket.waitingOn,
   };
-}
-
-function queueChanged(before: Ticket, after: Ticket): boolean {
-  return JSON.stringify(queueEntryOf(before)) !== JSON.stringify(queueEntryOf(after)) || before.status !== after.status;
 }
