@@ -6,6 +6,7 @@ import { loadConfig, projectRoot, type Config } from '../../src/config.js';
 import type { TurnResult } from '../../src/conversation/types.js';
 import { createService, type FeatureModule, type Service } from '../../src/service.js';
 import { createMemoryStorage } from '../../src/storage/memory-storage.js';
+import type { RateLimits } from '../../src/security/rate-limits.js';
 import type { Storage } from '../../src/storage/types.js';
 import { TestClock } from './clock.js';
 import { sharedMatcher } from './knowledge.js';
@@ -20,7 +21,9 @@ export interface TestServiceOptions {
   storage?: Storage;
   core?: AccountCore;
   modules?: FeatureModule[];
-  /** Persist to lowdb in a temp dir instead of memory (restart tests). */
+  /** Rate limits with the test's own budgets (default: the service's). */
+  rateLimits?: RateLimits;
+  /** Persist to SQLite in a temp dir instead of memory (restart tests). */
   dataDir?: string;
 }
 
@@ -48,6 +51,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     storage: options.storage ?? (options.dataDir ? undefined : createMemoryStorage()),
     core: options.core,
     modules: options.modules,
+    rateLimits: options.rateLimits,
     knowledge: sharedMatcher(),
   });
   const port = await service.listen();

@@ -122,6 +122,7 @@ export function createPageRouter(deps: PageRouterDeps): express.Router {
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
+    res.flushHeaders();
     const after = afterSchema.parse(req.header('last-event-id') ?? req.query.after);
     const send = (entry: ChatEntry) => res.write(`id: ${entry.seq}\ndata: ${JSON.stringify(entry)}\n\n`);
     const unsubscribe = deps.history.subscribe(userId, send);

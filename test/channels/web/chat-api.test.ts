@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../helpers/test-service.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
-async function post(service: TestService, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+async function post(service: TestService, body: unknown, headers: Record<string, string> = service.chatApiHeaders) {
   const response = await fetch(`${service.baseUrl}/api/chat`, {
     method: 'POST',
     headers,
@@ -100,7 +100,7 @@ describe('POST /api/chat rejects bad input with a clear JSON error', () => {
     const malformed = await post(service, '{"userId": "u", "text": ');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error).toContain('JSON');
-    const plain = await post(service, 'userId=u&text=hi', { 'content-type': 'application/x-www-form-urlencoded' });
+    const plain = await post(service, 'userId=u&text=hi', { ...service.chatApiHeaders, 'content-type': 'application/x-www-form-urlencoded' });
     expect(plain.status).toBe(400);
   });
 
