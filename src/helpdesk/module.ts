@@ -2,7 +2,7 @@ import cookieParser from 'cookie-parser';
 import type { Request, Response } from 'express';
 import type { WorkingDayCalendar } from '../calendar/working-days.js';
 import { parseInboundMail } from './mail/inbound-mail.js';
-import { createMailTransport, Mailer, type MailTransport, type SentMail } from './mail/mailer.js';
+import { createMailTransport, Mailer, sentMailLogSchema, type MailTransport } from './mail/mailer.js';
 import { DEFAULT_MAX_MAIL_BYTES, startSmtpListener, type SmtpListener } from './mail/smtp-listener.js';
 import type { Assistant } from '../conversation/assistant.js';
 import type { FlowDefinition } from '../conversation/types.js';
@@ -85,7 +85,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       const audit = new AuditTrail(storage, clock);
       const transport = options.mailTransport ?? (config.smtp.outboundUrl ? createMailTransport(config.smtp.outboundUrl) : undefined);
       if (!transport) logger.info('SMTP_URL not set: help-desk mail is kept in the sent-mail store (console /console/outbox) instead of being sent');
-      mailer = new Mailer({ from: config.smtp.supportAddress, transport, log: storage.log<SentMail>('helpdesk-sent-mail'), clock, logger });
+      mailer = new Mailer({ from: config.smtp.supportAddress, transport, log: storage.log('helpdesk-sent-mail', sentMailLogSchema), clock, logger });
       // The intake needs the ticket service and the service's notifier needs the intake's mail replies.
       // eslint-disable-next-line prefer-const -- assigned once the ticket service it needs exists
       let intake: EmailIntake | undefined;

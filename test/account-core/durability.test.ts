@@ -1,7 +1,7 @@
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLowdbStorage } from '../../src/storage/lowdb-storage.js';
+import { createSqliteStorage } from '../../src/storage/open-storage.js';
 import { createMemoryStorage } from '../../src/storage/memory-storage.js';
 import type { Storage } from '../../src/storage/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -17,12 +17,12 @@ const NEWCOMER = {
   reRegister: true,
 };
 
-describe('durability on lowdb storage', () => {
+describe('durability on SQLite storage', () => {
   it('keeps every acknowledged change across a crash and restart', async () => {
     const dir = tempDir();
     const clock = createTestClock();
     // First process: never closed, as if killed.
-    const first = await createSeededCore({ storage: createLowdbStorage(dir, { checkpointIntervalMs: 60_000 }), clock });
+    const first = await createSeededCore({ storage: createSqliteStorage(dir), clock });
     expectOk(await first.core.register(NEWCOMER));
     const review = expectOk(await first.core.submitPhotoReview({ username: NEWCOMER.username, front: photo('jpeg'), back: photo('png') }));
     expectOk(await first.core.sendSmsCode({ username: '13912345678', purpose: 'reset-password' }));
@@ -32,7 +32,7 @@ describe('durability on lowdb storage', () => {
     // A write torn by the crash, never acknowledged.
     appendFileSync(path.join(dir, 'core-accounts', 'journal.jsonl'), '{"id":"13900000000","doc":{"user');
 
-    const second = await createSeededCore({ storage: createLowdbStorage(dir), clock });
+    const second = await createSeededCore({ storage: createSqliteStorage(dir), clock });
     expect(expectOk(await second.core.getAccount({ username: NEWCOMER.username })).state).toBe('duplicate-unverified');
     expect(expectOk(await second.core.getDuplicateStatus({ username: NEWCOMER.username }))).toMatchObject({ state: 'pending', uploadsTotal: 1 });
     expect(expectOk(await second.core.listReviews({ status: 'pending' })).reviews.map((r) => r.id)).toEqual([review.id]);
@@ -47,7 +47,7 @@ describe('durability on lowdb storage', () => {
   it('seeds only once, and hashes seeded passwords and answers', async () => {
     const dir = tempDir();
     const clock = createTestClock();
-    const first = await createSeededCore({ storage: createLowdbStorage(dir), clock });
+    const first = await createSeededCore({ storage: createSqliteStorage(dir), clock });
     expectOk(
       await first.core.verifySecurityAnswers({ username: '13912345678', answers: ['王秀英'] }).then(async (grant) => {
         if (!grant.ok) return grant;
@@ -56,7 +56,7 @@ describe('durability on lowdb storage', () => {
     );
     await first.storage.close();
 
-    const second = await createSeededCore({ storage: createLowdbStorage(dir), clock });
+    const second = await createSeededCore({ storage: createSqliteStorage(dir), clock });
     expectOk(await second.core.login({ username: '13912345678', password: 'Changed2025' }));
     await second.storage.close();
 
@@ -71,7 +71,7 @@ describe('durability on lowdb storage', () => {
 
 describe.each([
   ['memory', () => createMemoryStorage()],
-  ['lowdb', () => createLowdbStorage(tempDir())],
+  ['sqlite', () => createSqliteStorage(tempDir())],
 ])('concurrent requests on %s storage', (_name, makeStorage: () => Storage) => {
   it('sends one SMS when ten arrive at once (60 s rule), and counts it once', async () => {
     const { core, clock } = await createSeededCore({ storage: makeStorage() });

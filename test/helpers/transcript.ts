@@ -12,7 +12,7 @@ import type { ChannelName, ConversationState, InboundImage, TurnResult, Unanswer
 import type { FeatureModule, ServiceContext } from '../../src/feature-module.js';
 import { helpdeskModule, type HelpdeskHandle } from '../../src/helpdesk/module.js';
 import { createPageEnvironment, createTextRenderer } from '../../src/render/renderer.js';
-import { createLowdbStorage } from '../../src/storage/lowdb-storage.js';
+import { createSqliteStorage } from '../../src/storage/open-storage.js';
 import { createMemoryStorage } from '../../src/storage/memory-storage.js';
 import type { Storage } from '../../src/storage/types.js';
 import { TestClock } from './clock.js';
@@ -41,7 +41,7 @@ export interface ChatOptions {
   core?: EmbeddedAccountCore;
   /** Adds the help desk: the escalate flow, handoff and tickets (no console, no SMTP listener). */
   helpdesk?: boolean;
-  /** Keep conversations in lowdb files under this directory instead of memory (restart tests). */
+  /** Keep conversations in a SQLite file under this directory instead of memory (restart tests). */
   dataDir?: string;
   /** Where the engine logs (default: silent). */
   logger?: Logger;
@@ -102,7 +102,7 @@ export interface ChatEngine {
   config: Config;
   /** The help desk's running parts, with `helpdesk: true`. */
   helpdesk: HelpdeskHandle | undefined;
-  /** Closes the store (flushing lowdb files); done automatically at the end of the test. */
+  /** Closes the store; done automatically at the end of the test. */
   close(): Promise<void>;
   /** Closes this engine and builds a new one on the same data directory, core and clock. */
   restart(): Promise<ChatEngine>;
@@ -150,7 +150,7 @@ export async function startEngine(options: ChatOptions = {}): Promise<ChatEngine
     SMTP_PORT: '0',
     ...options.env,
   });
-  const store = options.dataDir ? createLowdbStorage(options.dataDir) : createMemoryStorage();
+  const store = options.dataDir ? createSqliteStorage(options.dataDir) : createMemoryStorage();
   const core = options.core ?? (await createDemoCore(clock, store));
   const { knowledge, matcher } = sharedMatcher();
   const unansweredLog = store.log<Parameters<UnansweredLog['record']>[0]>('unanswered');

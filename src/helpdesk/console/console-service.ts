@@ -11,7 +11,7 @@ import type { AuditEntry, AuditTrail } from '../tickets/audit.js';
 import { suggestAnswers, type SuggestedAnswer } from './suggestions.js';
 import type { Ticket } from '../tickets/ticket-types.js';
 import type { QueueFilter, QueueRow, TicketService } from '../tickets/ticket-service.js';
-import { groupUnanswered, type UnansweredEntry, type UnansweredGroup } from './unanswered-report.js';
+import { groupUnanswered, UNANSWERED_WINDOW, type UnansweredEntry, type UnansweredGroup } from './unanswered-report.js';
 
 /** Why a console action did not happen; the routers turn these into status codes and pages. */
 export type ConsoleError =
@@ -226,7 +226,15 @@ export class ConsoleService {
   }
 
   async unanswered(): Promise<UnansweredGroup[]> {
-    return groupUnanswered(await this.deps.unanswered.readAll(), this.deps.matcher.analyzer);
+    // The newest questions only, a page at a time: the report costs the same however long the log grows.
+    const entries: UnansweredEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.unanswered.page({ limit: 500, cursor });
+      entries.push(...page.items);
+      cursor = page.cursor ?? undefined;
+    } while (cursor && entries.length < UNANSWERED_WINDOW);
+    return groupUnanswered(entries.reverse(), this.deps.matcher.analyzer);
   }
 
   audit(limit = 300, filter: { actor?: string; target?: string } = {}): Promise<AuditEntry[]> {

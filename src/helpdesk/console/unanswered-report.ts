@@ -25,7 +25,7 @@ export interface UnansweredGroup {
 /** Two questions belong together when their character bigrams overlap this much (Jaccard). */
 const SIMILARITY = 0.45;
 /** Entries read, newest first. */
-const WINDOW = 5000;
+export const UNANSWERED_WINDOW = 5000;
 
 /**
  * Groups fallen-back questions by similarity (shared words and character bigrams after the
@@ -42,7 +42,7 @@ export function groupUnanswered(entries: UnansweredEntry[], analyzer: Analyzer, 
     count: number;
   }
   const clusters: Cluster[] = [];
-  for (const entry of entries.slice(-WINDOW)) {
+  for (const entry of entries.slice(-UNANSWERED_WINDOW)) {
     const text = entry.text.trim();
     if (!text) continue;
     const analyzed = analyzer.analyze(text);
