@@ -38,8 +38,9 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
   }
 
   function summary(review: ReviewRecord): ReviewSummary {
-    // A deadline the calendar could not place yet is retried, in case the holiday data was updated.
-    const dueAt = review.dueAt ?? dueAtFor(new Date(review.createdAt));
+    // A pending review's deadline follows the current holiday calendar, which an operator may have
+    // reloaded since (knowledge/calendar/<year>.yaml); a decided one keeps the date it had.
+    const dueAt = review.state === 'pending' ? (dueAtFor(new Date(review.createdAt)) ?? review.dueAt) : (review.dueAt ?? dueAtFor(new Date(review.createdAt)));
     return {
       id: review.id,
       username: review.username,

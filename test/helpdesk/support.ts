@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
 import { guidedFlowsModule } from '../../src/conversation/flows/module.js';
+import type { WorkingDayCalendar } from '../../src/calendar/working-days.js';
 import { argon2Hasher } from '../../src/helpdesk/console/agents.js';
 import { helpdeskModule, type HelpdeskHandle, type HelpdeskModule, type HelpdeskModuleOptions } from '../../src/helpdesk/module.js';
 import type { FeatureModule } from '../../src/feature-module.js';
@@ -24,11 +25,16 @@ export interface HelpdeskHarness {
  * core, and the SMTP listener on a free loopback port.
  */
 export async function startHelpdesk(
-  options: { clock?: TestClock; env?: Record<string, string>; module?: HelpdeskModuleOptions; extraModules?: FeatureModule[] } = {},
+  options: { clock?: TestClock; env?: Record<string, string>; module?: HelpdeskModuleOptions; extraModules?: FeatureModule[]; calendar?: WorkingDayCalendar } = {},
 ): Promise<HelpdeskHarness> {
   const clock = options.clock ?? new TestClock();
-  const core = await createDemoCore(clock);
-  const helpdesk = helpdeskModule({ hasher: argon2Hasher({ memoryCost: 1024, timeCost: 1 }), ...options.module });
+  // One holiday calendar for the core's reviews and the help desk's tickets, as the service builds it.
+  const core = await createDemoCore(clock, undefined, options.calendar);
+  const helpdesk = helpdeskModule({
+    hasher: argon2Hasher({ memoryCost: 1024, timeCost: 1 }),
+    ...(options.calendar ? { calendar: options.calendar } : {}),
+    ...options.module,
+  });
   const service = await startTestService({
     clock,
     core,

@@ -16,11 +16,15 @@ import type { TestClock } from './clock.js';
 const DEMO_SEED = path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json');
 
 /** The embedded account core on its own storage, seeded with the demo accounts, on the test clock. */
-export async function createDemoCore(clock: TestClock, storage: Storage = createMemoryStorage()): Promise<EmbeddedAccountCore> {
+export async function createDemoCore(
+  clock: TestClock,
+  storage: Storage = createMemoryStorage(),
+  calendar = new WorkingDayCalendar(),
+): Promise<EmbeddedAccountCore> {
   const core = createEmbeddedAccountCore({
     storage,
     render: createTextRenderer(path.join(projectRoot, 'templates')),
-    calendar: new WorkingDayCalendar(),
+    calendar,
     outbox: createEmbeddedOutbox(storage, clock.now),
     publicUrl: 'http://localhost:3000',
     clock: clock.now,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { expect, onTestFinished } from 'vitest';
 import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
+import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
 import { DeliveryRouter } from '../../src/channels/delivery.js';
 import { loadConfig, projectRoot, type Config } from '../../src/config.js';
 import { createAssistant, type Assistant } from '../../src/conversation/assistant.js';
@@ -166,6 +167,7 @@ export async function startEngine(options: ChatOptions = {}): Promise<ChatEngine
     pages: createPageEnvironment(config.templatesDir),
     delivery: new DeliveryRouter(),
     core,
+    calendar: new WorkingDayCalendar(),
     flows: new Map(),
     unanswered: { record: (entry) => unansweredLog.append(entry) },
     listeners: false,
