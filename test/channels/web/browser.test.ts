@@ -1,0 +1,154 @@
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startHelpdesk } from '../../helpdesk/support.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const missingBrowser = !existsSync(CHROMIUM) && !process.env.CI;
+if (missingBrowser) {
+  console.warn(
+    `[browser test skipped] ${CHROMIUM} not found; install Debian's chromium (apt-get install -y chromium). In CI (CI set) this test always runs.`,
+  );
+}
+
+const PHONE = { width: 375, height: 667 };
+
+async function launch(): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  onTestFinished(() => browser.close());
+  return browser;
+}
+
+/** A phone photo: a noisy PNG of about 2 MB (noise does not compress, so the size is real). */
+function phonePhoto(): { name: string; mimeType: string; buffer: Buffer } {
+  const side = 840;
+  const rows = Buffer.alloc((side * 3 + 1) * side);
+  const noise = randomBytes(side * side * 3);
+  for (let y = 0; y < side; y += 1) {
+    const offset = y * (side * 3 + 1);
+    rows[offset] = 0;
+    noise.copy(rows, offset + 1, y * side * 3, (y + 1) * side * 3);
+  }
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc32 = (bytes: Buffer) => {
+    let crc = 0xffffffff;
+    for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+    return (crc ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(side, 0);
+  header.writeUInt32BE(side, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const buffer = Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+  return { name: 'id-card-photo.png', mimeType: 'image/png', buffer };
+}
+
+/** Types a message and waits for the assistant's answer containing `expected`. */
+async function ask(page: Page, text: string, expected: string): Promise<Locator> {
+  const answers = page.locator('.msg--bot');
+  const before = await answers.count();
+  await page.fill('#text', text);
+  await page.click('#send');
+  await expect.poll(() => answers.count(), { timeout: 10_000 }).toBeGreaterThan(before);
+  const answer = answers.last();
+  await expect.poll(() => answer.innerText()).toContain(expected);
+  return answer;
+}
+
+/** Whether the element is inside both the chat log's visible area and the window, as it stands (no scrolling). */
+function fullyVisible(locator: Locator): Promise<boolean> {
+  return locator.evaluate((element) => {
+    const box = element.getBoundingClientRect();
+    const log = document.getElementById('log')!.getBoundingClientRect();
+    return box.top >= log.top && box.bottom <= log.bottom && box.top >= 0 && box.bottom <= window.innerHeight;
+  });
+}
+
+describe('the web chat on a 375 px phone screen', () => {
+  it.skipIf(missingBrowser)(
+    'asks, sees the choices without scrolling, picks one, keeps the history after a reload, and sends a 2 MB photo compressed',
+    async () => {
+      const { baseUrl } = await startHelpdesk();
+      const browser = await launch();
+      const context = await browser.newContext({ viewport: PHONE, locale: 'zh-CN' });
+      const page = await context.newPage();
+      await page.goto(`${baseUrl}/`);
+
+      // A long answer first, so the log is full and new messages land below the fold unless it scrolls.
+      const overflowing = () => page.evaluate(() => document.getElementById('log')!.scrollHeight > window.innerHeight);
+      let asked = 0;
+      while (!(await overflowing()) && asked < 5) {
+        await ask(page, '收不到验证码怎么办', '信号');
+        asked += 1;
+      }
+      expect(await overflowing()).toBe(true);
+
+      // 1. A question the assistant is unsure about: it answers with choice buttons.
+      const unsure = await ask(page, '邮箱', '不太确定');
+      const buttons = unsure.locator('.choices button');
+      expect(await buttons.count()).toBeGreaterThanOrEqual(2);
+      // 2. Every choice is on screen without scrolling.
+      for (const button of await buttons.all()) expect(await fullyVisible(button)).toBe(true);
+      expect(await unsure.locator('.msg__time').innerText()).toMatch(/\d{2}:\d{2}/);
+
+      // 3. Picking one answers it.
+      const label = await buttons.first().innerText();
+      const answers = page.locator('.msg--bot');
+      const before = await answers.count();
+      await buttons.first().click();
+      await expect.poll(() => answers.count()).toBeGreaterThan(before);
+      await expect.poll(() => page.locator('.msg--user').last().innerText()).toContain(label);
+      const picked = await answers.last().innerText();
+
+      // 4. A reload keeps the conversation, restored from the server.
+      await page.reload();
+      await expect.poll(() => page.locator('.msg--user').count()).toBe(asked + 2);
+      expect(await page.locator('.msg--user').nth(asked).innerText()).toContain('邮箱');
+      expect(await page.locator('.msg--bot').last().innerText()).toBe(picked);
+      expect(await page.locator('.msg--bot .choices button').count()).toBeGreaterThanOrEqual(2);
+
+      // 5. The upload is reachable by keyboard, and a 2 MB photo is compressed before it is sent.
+      await page.focus('#image-button');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('image-button');
+      await ask(page, '转人工', '用户名');
+      await ask(page, '13912345678', '截图');
+      const sent: number[] = [];
+      page.on('request', (request) => {
+        if (request.url().endsWith('/chat/messages') && request.postData()?.includes('"image"')) sent.push(request.postData()!.length);
+      });
+      const photo = phonePhoto();
+      expect(photo.buffer.length).toBeGreaterThan(2 * 1024 * 1024);
+      const shots = page.locator('.msg--bot', { hasText: '收到截图' });
+      await page.setInputFiles('#image', photo);
+      await shots.first().waitFor({ timeout: 30_000 });
+      expect(sent).toHaveLength(1);
+      // base64 of at most 300 KB, plus the JSON around it.
+      expect(sent[0]).toBeLessThan(Math.ceil((300 * 1024 * 4) / 3) + 1024);
+      expect(await page.locator('.msg--error').count()).toBe(0);
+      if (process.env.WEB_CHAT_SCREENSHOT) await page.screenshot({ path: process.env.WEB_CHAT_SCREENSHOT });
+    },
+    90_000,
+  );
+});
