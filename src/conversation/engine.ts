@@ -6,6 +6,7 @@ import type { KnowledgeEntry } from '../knowledge/schema.js';
 import { maskEmail, maskIdNumber, maskPhone, redactSensitive } from '../privacy/mask.js';
 import type { Render } from '../render/renderer.js';
 import type { AnalyzedText } from '../knowledge/analyzer.js';
+import { normalizeForMatching } from '../text/normalize.js';
 import { pickedNumber, type CommandWords } from './commands.js';
 import { choiceViews, findClicked, newMenuId, openMenu, retireMenu } from './menus.js';
 import { lookUpPersonalStatus, type StatusAnswer } from './personal-status.js';
@@ -197,7 +198,6 @@ class Turn {
     this.state.recentTopics = [entry.id, ...this.state.recentTopics.filter((id) => id !== entry.id)].slice(0, RECENT_TOPICS_LIMIT);
     const flow = entry.flow;
     if (!flow || !this.deps.flows.has(flow.name)) return;
-    if (personal && !personal.actionable) return;
     if (flow.start === 'auto') {
       // A new subject replaces whatever procedure was under way; flows stack only for sub-procedures.
       this.state.flows = [];
@@ -238,7 +238,8 @@ class Turn {
 
   private async fallback(match: MatchResult): Promise<void> {
     const candidates = match.candidates
-      .filter((c) => c.kind === 'faq' && c.score >= FALLBACK_FLOOR)
+      // Services we do not cover are offered too: picking one gets the honest answer, not a guess.
+      .filter((c) => (c.kind === 'faq' || c.kind === 'near-domain') && c.score >= FALLBACK_FLOOR)
       .slice(0, 3)
       .map((c) => this.deps.knowledge.byId.get(c.id)!);
     const outOfScope = match.reason === 'out-of-scope' || candidates.length === 0;
@@ -298,7 +299,7 @@ class Turn {
     if (offered.length === 0 || !normalized) return undefined;
     const number = pickedNumber(normalized);
     if (number !== undefined) return offered[number - 1];
-    return offered.find((choice) => choice.label.replace(/\s+/g, '') === normalized);
+    return offered.find((choice) => normalizeForMatching(choice.label) === normalized);
   }
 
   /** A click on an offered option, by id: the open menu's, an older one's, or one we no longer know. */
@@ -542,7 +543,7 @@ class Turn {
     if (wanted.some((kind) => carries[kind])) return undefined;
     if (pickedNumber(analyzed.normalized) !== undefined) return undefined;
     const options = definition.choices?.(this.context(), top) ?? [];
-    if (options.some((option) => option.label.replace(/\s+/g, '') === analyzed.normalized)) return undefined;
+    if (options.some((option) => normalizeForMatching(option.label) === analyzed.normalized)) return undefined;
     const match = this.match();
     const best = match.candidates[0];
     if (!match.confident || !best || best.probability < CLEAR_QUESTION_PROBABILITY) return undefined;

@@ -7,8 +7,6 @@ import type { ConversationState, HelpdeskPort } from './types.js';
 /** The user's own status, ready to show. */
 export interface StatusAnswer {
   text: string;
-  /** The user has something to do next (e.g. upload photos again after a failed review). */
-  actionable: boolean;
 }
 
 export interface StatusSources {
@@ -31,7 +29,7 @@ export async function lookUpPersonalStatus(
       return ticketStatus(state, sources);
     case 'binding': {
       const bound = await boundAccount(state, sources.core);
-      return bound ? { text: sources.render('chat/status-binding', { maskedUsername: bound.maskedUsername }), actionable: false } : undefined;
+      return bound ? { text: sources.render('chat/status-binding', { maskedUsername: bound.maskedUsername }) } : undefined;
     }
     case 'review':
       return reviewStatus(state, sources);
@@ -60,7 +58,6 @@ async function ticketStatus(state: ConversationState, sources: StatusSources): P
       createdAt: chinaDateTime(ticket.createdAt).text,
       dueAt: ticket.dueAt ? chinaDateTime(ticket.dueAt).text : null,
     }),
-    actionable: false,
   };
 }
 
@@ -73,14 +70,15 @@ async function reviewStatus(state: ConversationState, sources: StatusSources): P
     .catch(() => undefined);
   if (!duplicate?.ok) return undefined;
   const { state: standing, latestReview } = duplicate.value;
-  const text = sources.render('chat/status-review', {
-    maskedUsername: bound.maskedUsername,
-    state: standing,
-    reason: latestReview?.reason ?? null,
-    submittedAt: latestReview ? chinaDateTime(latestReview.createdAt).text : null,
-    dueAt: latestReview?.dueAt ? chinaDateTime(latestReview.dueAt).text : null,
-    leftToday: duplicate.value.uploadsLeftToday,
-    leftTotal: duplicate.value.uploadsLeftTotal,
-  });
-  return { text, actionable: standing === 'unresolved' || standing === 'rejected' };
+  return {
+    text: sources.render('chat/status-review', {
+      maskedUsername: bound.maskedUsername,
+      state: standing,
+      reason: latestReview?.reason ?? null,
+      submittedAt: latestReview ? chinaDateTime(latestReview.createdAt).text : null,
+      dueAt: latestReview?.dueAt ? chinaDateTime(latestReview.dueAt).text : null,
+      leftToday: duplicate.value.uploadsLeftToday,
+      leftTotal: duplicate.value.uploadsLeftTotal,
+    }),
+  };
 }
