@@ -1,18 +1,16 @@
+import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { expect, onTestFinished } from 'vitest';
 import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
-import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
-import { DeliveryRouter } from '../../src/channels/delivery.js';
-import { loadConfig, projectRoot, type Config } from '../../src/config.js';
-import { createAssistant, type Assistant } from '../../src/conversation/assistant.js';
-import { CommandWords } from '../../src/conversation/commands.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Assistant } from '../../src/conversation/assistant.js';
 import { guidedFlowsModule } from '../../src/conversation/flows/module.js';
 import { conversationIdOf } from '../../src/conversation/engine.js';
-import type { ChannelName, ConversationState, InboundImage, TurnResult, UnansweredLog } from '../../src/conversation/types.js';
-import type { FeatureModule, ServiceContext } from '../../src/feature-module.js';
+import type { ChannelName, ConversationState, InboundImage, TurnResult } from '../../src/conversation/types.js';
+import type { ServiceContext } from '../../src/feature-module.js';
 import { helpdeskModule, type HelpdeskHandle } from '../../src/helpdesk/module.js';
-import { createPageEnvironment, createTextRenderer } from '../../src/render/renderer.js';
+import { createService } from '../../src/service.js';
 import { createSqliteStorage } from '../../src/storage/open-storage.js';
 import { createMemoryStorage } from '../../src/storage/memory-storage.js';
 import type { Storage } from '../../src/storage/types.js';
@@ -139,52 +137,41 @@ export async function startChat(options: ChatOptions = {}): Promise<Chat> {
   return engine.chat(options.userId, options.channel);
 }
 
-/** Builds the engine alone, for tests with several users or a restart. */
+/**
+ * Builds the engine alone, for tests with several users or a restart. It is composed exactly as
+ * production composes it (`createService`), minus listening: no port is opened, no bot or SMTP
+ * listener starts, and every turn goes straight to the assistant.
+ */
 export async function startEngine(options: ChatOptions = {}): Promise<ChatEngine> {
   const clock = options.clock ?? new TestClock();
   const config = loadConfig({
     PORT: '3000',
     HOST: '127.0.0.1',
     PUBLIC_URL,
-    DATA_DIR: options.dataDir ?? path.join(projectRoot, 'data', 'unused-by-memory-store'),
+    DATA_DIR: options.dataDir ?? path.join(os.tmpdir(), 'chsi-transcript-memory-store'),
     LOG_LEVEL: 'silent',
     SMTP_PORT: '0',
     ...options.env,
   });
-  const store = options.dataDir ? createSqliteStorage(options.dataDir) : createMemoryStorage();
+  // The demo core shares the chat's store, as the embedded core shares the service's storage in production.
+  const store = options.dataDir ? createSqliteStorage(options.dataDir, { clock: clock.now }) : createMemoryStorage();
   const core = options.core ?? (await createDemoCore(clock, store));
-  const { knowledge, matcher } = sharedMatcher();
-  const unansweredLog = store.log<Parameters<UnansweredLog['record']>[0]>('unanswered');
-  const context: ServiceContext = {
-    config,
-    logger: options.logger ?? pino({ level: 'silent' }),
-    clock: clock.now,
-    storage: store,
-    knowledge,
-    matcher,
-    commands: new CommandWords(knowledge.lexicon.commands),
-    render: sharedRenderer(config.templatesDir),
-    pages: createPageEnvironment(config.templatesDir),
-    delivery: new DeliveryRouter(),
-    core,
-    calendar: new WorkingDayCalendar(),
-    flows: new Map(),
-    unanswered: { record: (entry) => unansweredLog.append(entry) },
-    listeners: false,
-  };
   const desk = options.helpdesk ? helpdeskModule() : undefined;
-  const modules: FeatureModule[] = [guidedFlowsModule(), ...(desk ? [desk] : [])];
-  for (const module of modules) await module.prepare?.(context);
-  const assistant = createAssistant({
-    ...context,
-    sessions: store.documents<ConversationState>('sessions'),
-    publicUrl: config.publicUrl,
+  const service = await createService({
+    config,
+    clock: clock.now,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    storage: store,
+    core,
+    modules: [guidedFlowsModule(), ...(desk ? [desk] : [])],
+    listeners: false,
+    knowledge: sharedMatcher(),
   });
 
   let closed = false;
   const engine: ChatEngine = {
-    assistant,
-    context,
+    assistant: service.assistant,
+    context: service.context,
     store,
     core,
     clock,
@@ -193,8 +180,7 @@ export async function startEngine(options: ChatOptions = {}): Promise<ChatEngine
     async close() {
       if (closed) return;
       closed = true;
-      for (const module of [...modules].reverse()) await module.close?.();
-      await store.close();
+      await service.close();
     },
     async restart() {
       await engine.close();
@@ -204,18 +190,6 @@ export async function startEngine(options: ChatOptions = {}): Promise<ChatEngine
   };
   onTestFinished(() => engine.close());
   return engine;
-}
-
-const renderers = new Map<string, ReturnType<typeof createTextRenderer>>();
-
-/** Templates compile once per worker, like the knowledge base. */
-function sharedRenderer(templatesDir: string): ReturnType<typeof createTextRenderer> {
-  let render = renderers.get(templatesDir);
-  if (!render) {
-    render = createTextRenderer(templatesDir);
-    renderers.set(templatesDir, render);
-  }
-  return render;
 }
 
 class TranscriptChat implements Chat {

@@ -1,14 +1,40 @@
-import { describe, expect, it } from 'vitest';
-import { APP_ID, APP_SECRET, bytes, sleep, startWechatHarness, waitUntil } from './harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { HeldMessageBox } from '../../../src/channels/wechat-oa/held-messages.js';
+import { watchCalls } from '../../helpers/call-watcher.js';
+import { APP_ID, APP_SECRET, bytes, startWechatHarness, type WechatHarness } from './harness.js';
+import type { PushResult } from './wechat-server.js';
+
+/** The harness's reply budget (WECHAT_REPLY_BUDGET_MS). */
+const BUDGET_MS = 3000;
+
+/**
+ * Pushes a message the engine holds back, lets the reply budget run out on fake timers, and
+ * returns what the request answered. The engine keeps holding until the test calls `release()`.
+ */
+async function pushPastBudget({ wechat, engine }: WechatHarness, xml: string): Promise<PushResult> {
+  engine.hold();
+  const arrived = engine.received(engine.calls.length + 1);
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    const pushed = wechat.push(xml);
+    // Once the engine has the message, the request is waiting on its budget timer.
+    await arrived;
+    await vi.advanceTimersByTimeAsync(BUDGET_MS);
+    return await pushed;
+  } finally {
+    vi.useRealTimers();
+  }
+}
 
 describe('WeChat webhook: replies that cannot be passive', () => {
-  it('a slow answer takes the asynchronous path: "success" now, the customer-service API later', async () => {
-    const { wechat, engine, api } = await startWechatHarness({ replyBudgetMs: 100 });
-    engine.delayMs = 1500;
-    const started = Date.now();
-    const answer = await wechat.push(wechat.textXml('oSlow', '忘记密码了怎么办'));
+  it('a slow answer takes the asynchronous path: "success" when the budget runs out, the customer-service API later', async () => {
+    const harness = await startWechatHarness({ replyBudgetMs: BUDGET_MS });
+    const { wechat, engine, api } = harness;
+    const answer = await pushPastBudget(harness, wechat.textXml('oSlow', '忘记密码了怎么办'));
     expect(answer).toMatchObject({ status: 200, body: 'success' });
-    expect(Date.now() - started).toBeLessThan(1200);
+    expect(api.sendCalls).toEqual([]);
+
+    engine.release();
     await api.waitFor(() => api.delivered.length === 1);
     expect(api.delivered[0]).toMatchObject({ touser: 'oSlow', accessToken: 'mock-token-1' });
     expect(api.delivered[0]!.text).toContain('密码');
@@ -17,17 +43,19 @@ describe('WeChat webhook: replies that cannot be passive', () => {
   });
 
   it('caches the access token, and refreshes it once when WeChat answers 40001', async () => {
-    const { wechat, engine, api } = await startWechatHarness({ replyBudgetMs: 20 });
-    engine.delayMs = 100;
-    await wechat.push(wechat.textXml('oToken', '你好'));
-    await api.waitFor(() => api.delivered.length === 1);
-    await wechat.push(wechat.textXml('oToken', '谢谢'));
-    await api.waitFor(() => api.delivered.length === 2);
+    const harness = await startWechatHarness({ replyBudgetMs: BUDGET_MS });
+    const { wechat, engine, api } = harness;
+    const answerLater = async (text: string, delivered: number) => {
+      expect((await pushPastBudget(harness, wechat.textXml('oToken', text))).body).toBe('success');
+      engine.release();
+      await api.waitFor(() => api.delivered.length === delivered);
+    };
+    await answerLater('你好', 1);
+    await answerLater('谢谢', 2);
     expect(api.tokenRequests).toHaveLength(1);
 
     api.revokeTokens();
-    await wechat.push(wechat.textXml('oToken', '再见'));
-    await api.waitFor(() => api.delivered.length === 3);
+    await answerLater('再见', 3);
     expect(api.sendCalls.map((call) => [call.accessToken, call.errcode])).toEqual([
       ['mock-token-1', 0],
       ['mock-token-1', 0],
@@ -38,16 +66,17 @@ describe('WeChat webhook: replies that cannot be passive', () => {
   });
 
   it('holds a reply WeChat refuses with 45015 and delivers it passively on the next contact', async () => {
-    const { wechat, engine, api, storage } = await startWechatHarness({ replyBudgetMs: 50 });
-    engine.delayMs = 200;
+    const harness = await startWechatHarness({ replyBudgetMs: BUDGET_MS });
+    const { wechat, engine, api, storage } = harness;
+    const holds = watchCalls(HeldMessageBox.prototype, 'hold');
     engine.fixedReplies = [{ type: 'text', text: '这是晚到的答复' }];
     api.failNextSends(45015);
-    expect((await wechat.push(wechat.textXml('oAway', '在吗'))).body).toBe('success');
-    await waitUntil(async () => (await storage.documents('wechat-held').get('oAway')) !== undefined);
+    expect((await pushPastBudget(harness, wechat.textXml('oAway', '在吗'))).body).toBe('success');
+    engine.release();
+    await holds.untilFinished(1);
     expect(api.sendCalls).toMatchObject([{ touser: 'oAway', errcode: 45015 }]);
     expect(await storage.documents('wechat-held').get('oAway')).toMatchObject({ texts: ['这是晚到的答复'] });
 
-    engine.delayMs = 0;
     engine.fixedReplies = [{ type: 'text', text: '这是新问题的答复' }];
     const next = await wechat.push(wechat.textXml('oAway', '我回来了'));
     expect(next.reply?.Content).toBe('这是晚到的答复');
@@ -59,15 +88,16 @@ describe('WeChat webhook: replies that cannot be passive', () => {
   it('splits a long reply on line boundaries: the first part passively, the rest through the API, all within 2048 bytes', async () => {
     const { wechat, engine, api } = await startWechatHarness();
     const lines = Array.from({ length: 7 }, (_, index) => `第${index + 1}段：${'学信网账号说明'.repeat(40)}`);
-    engine.fixedReplies = [{ type: 'text', text: lines.join('\n') }];
+    const whole = lines.join('\n');
+    engine.fixedReplies = [{ type: 'text', text: whole }];
     const answer = await wechat.push(wechat.textXml('oLong', '详细说明'));
     const first = answer.reply!.Content!;
-    await api.waitFor(() => api.delivered.length >= 1);
-    await sleep(200);
-    const parts = [first, ...api.delivered.map((call) => call.text)];
-    expect(parts.length).toBeGreaterThan(2);
-    for (const part of parts) expect(bytes(part)).toBeLessThanOrEqual(2048);
-    expect(parts.join('\n')).toBe(lines.join('\n'));
+    const parts = () => [first, ...api.delivered.map((call) => call.text)];
+    // Every part has arrived once together they are as long as the answer.
+    await api.waitFor(() => parts().join('\n').length >= whole.length);
+    expect(parts().length).toBeGreaterThan(2);
+    for (const part of parts()) expect(bytes(part)).toBeLessThanOrEqual(2048);
+    expect(parts().join('\n')).toBe(whole);
   });
 
   it("sends an agent's reply through the customer-service API, and holds it after 45015", async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryLedger } from '../../../src/channels/wechat-oa/delivery-ledger.js';
 import type { ConversationState } from '../../../src/conversation/types.js';
-import { sleep, startWechatHarness } from './harness.js';
+import { InboundDispatcher } from '../../../src/channels/wechat-oa/inbound-dispatcher.js';
+import { watchCalls } from '../../helpers/call-watcher.js';
+import { startWechatHarness } from './harness.js';
 
 describe('WeChat webhook: exactly once', () => {
   it('handles a replayed MsgId once: the retry gets "success" and the engine runs once', async () => {
@@ -18,13 +20,23 @@ describe('WeChat webhook: exactly once', () => {
 
   it('joins retries that arrive while the first delivery is still being answered', async () => {
     const { wechat, engine, api } = await startWechatHarness({ replyBudgetMs: 3000 });
-    engine.delayMs = 900;
+    const dispatches = watchCalls(InboundDispatcher.prototype, 'dispatch');
+    engine.hold();
     const xml = wechat.textXml('oImpatient', '忘记密码了怎么办');
-    const attempts = await Promise.all([wechat.push(xml), sleep(200).then(() => wechat.push(xml)), sleep(400).then(() => wechat.push(xml))]);
+    // WeChat retries the same MsgId while the engine is still working on the first delivery.
+    const attempts = [wechat.push(xml)];
+    await engine.received(1);
+    attempts.push(wechat.push(xml));
+    await dispatches.untilStarted(2);
+    attempts.push(wechat.push(xml));
+    await dispatches.untilStarted(3);
+    engine.release();
+
+    const answers = await Promise.all(attempts);
     expect(engine.calls).toHaveLength(1);
     // The newest attempt (the one WeChat still listens to) carries the answer; the others say "success".
-    expect(attempts.map((attempt) => (attempt.reply ? 'reply' : attempt.body))).toEqual(['success', 'success', 'reply']);
-    expect(attempts[2]!.reply!.Content).toContain('密码');
+    expect(answers.map((attempt) => (attempt.reply ? 'reply' : attempt.body))).toEqual(['success', 'success', 'reply']);
+    expect(answers[2]!.reply!.Content).toContain('密码');
     expect(api.sendCalls).toEqual([]);
   });
 

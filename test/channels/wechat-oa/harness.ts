@@ -15,20 +15,43 @@ export const APP_SECRET = 'test-app-secret-not-real';
 export const AES_KEY = 'kWxPxg2iMQ0bNjFyY3dFeXNuUmNsZ0h4d2lKcVp1ZVQ';
 
 /**
- * Sees every message the engine receives, and can slow it down or replace its answer, so tests
+ * Sees every message the engine receives, and can hold it back or replace its answer, so tests
  * can take the asynchronous path or produce long replies without depending on the knowledge base.
  */
 export class EngineSpy {
   readonly calls: InboundMessage[] = [];
-  delayMs = 0;
   fixedReplies: Reply[] | undefined;
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
+  private readonly arrivals: { count: number; resolve: () => void }[] = [];
+
+  /** Messages arriving from now on wait inside the engine until `release()`: the test decides when the answer is ready. */
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  /** Lets every held message through, and stops holding new ones. */
+  release(): void {
+    this.openGate?.();
+    this.gate = undefined;
+  }
+
+  /** Resolves once the engine has received `count` messages in all. */
+  received(count: number): Promise<void> {
+    if (this.calls.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.arrivals.push({ count, resolve }));
+  }
 
   wrap(assistant: Assistant): Assistant {
     return {
       ...assistant,
       handle: async (message) => {
         this.calls.push(message);
-        if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+        for (const arrival of this.arrivals.filter((waiting) => this.calls.length >= waiting.count)) {
+          this.arrivals.splice(this.arrivals.indexOf(arrival), 1);
+          arrival.resolve();
+        }
+        if (this.gate) await this.gate;
         if (this.fixedReplies) return { replies: this.fixedReplies, topic: null, flow: null, choices: [] } satisfies TurnResult;
         return assistant.handle(message);
       },
@@ -85,14 +108,3 @@ export async function startWechatHarness(options: HarnessOptions = {}): Promise<
 
 /** UTF-8 size, the unit of WeChat's text limits. */
 export const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
-
-/** Polls until `condition` holds (async conditions allowed), failing after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

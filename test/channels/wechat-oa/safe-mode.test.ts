@@ -53,15 +53,39 @@ describe('WeChat webhook: safe mode (AES)', () => {
     expect(engine.calls.map((call) => call.text)).toEqual(['你好', '谢谢']);
   });
 
-  it('cipher: round trip, 32-byte padding, and corrupted padding rejected', () => {
+  it('cipher: round trip, 32-byte padding, and corrupted padding or length rejected', () => {
     const cipher = createMessageCipher({ encodingAesKey: AES_KEY, appId: APP_ID });
     for (const xml of ['', '<xml/>', '中'.repeat(100), 'x'.repeat(12)]) {
       const sealed = cipher.seal(xml);
       expect(Buffer.from(sealed, 'base64').length % 32).toBe(0);
       expect(cipher.open(sealed)).toEqual({ xml, appId: APP_ID });
     }
-    const broken = Buffer.from(cipher.seal('<xml/>'), 'base64');
-    broken[broken.length - 1] = broken[broken.length - 1]! ^ 0xff;
-    expect(() => cipher.open(broken.toString('base64'))).toThrow(/rejected/);
+    // CBC: flipping a ciphertext byte flips the same byte of the next plaintext block, every time.
+    // The last plaintext byte (the padding count, 1..32) becomes 0xe0 or more: never valid padding.
+    const badPadding = corrupt(cipher.seal('<xml/>'), (sealed) => sealed.length - 1 - AES_BLOCK);
+    expect(() => cipher.open(badPadding)).toThrow(/bad padding/);
+    // Plaintext byte 16 is the top byte of the XML length (0 for any real message): it becomes 0xff, far past the end.
+    const badLength = corrupt(cipher.seal('<xml/>'), () => 0);
+    expect(() => cipher.open(badLength)).toThrow(/length field out of range/);
+  });
+
+  it('refuses a sealed message whose ciphertext was tampered with (400, nothing processed)', async () => {
+    const { wechat, engine } = await startWechatHarness({ safe: true });
+    const sealed = wechat.seal(wechat.textXml('oTampered', '你好'));
+    const badPadding = await wechat.pushEnvelope(corrupt(sealed, (bytes) => bytes.length - 1 - AES_BLOCK));
+    expect(badPadding.status).toBe(400);
+    const badLength = await wechat.pushEnvelope(corrupt(sealed, () => 0));
+    expect(badLength.status).toBe(400);
+    expect(engine.calls).toEqual([]);
   });
 });
+
+const AES_BLOCK = 16;
+
+/** Flips every bit of one ciphertext byte (chosen from the decoded bytes) and re-encodes it. */
+function corrupt(sealed: string, position: (bytes: Buffer) => number): string {
+  const bytes = Buffer.from(sealed, 'base64');
+  const at = position(bytes);
+  bytes[at] = bytes[at]! ^ 0xff;
+  return bytes.toString('base64');
+}
