@@ -21,6 +21,10 @@ const DEFAULTS: ClassifierOptions = { epochs: 30, learningRate: 0.5, l2: 1e-4, s
  */
 export class SoftmaxClassifier {
   private readonly featureIndex = new Map<string, number>();
+  /**
+   * Feature-major: the weights of feature `k` for every class sit together at `k * classCount`,
+   * so a text's few features read a few contiguous runs instead of one scattered value per class.
+   */
   private readonly weights: Float64Array;
   private readonly bias: Float64Array;
 
@@ -51,9 +55,14 @@ export class SoftmaxClassifier {
         this.softmax(ids, scale, probabilities);
         for (let c = 0; c < classCount; c += 1) {
           const gradient = probabilities[c]! - (c === label ? 1 : 0);
+          probabilities[c] = gradient;
           this.bias[c] = this.bias[c]! - learningRate * gradient;
-          const row = c * width;
-          for (const k of ids) this.weights[row + k] = this.weights[row + k]! - learningRate * (gradient * scale + l2 * this.weights[row + k]!);
+        }
+        for (const k of ids) {
+          const row = k * classCount;
+          for (let c = 0; c < classCount; c += 1) {
+            this.weights[row + c] = this.weights[row + c]! - learningRate * (probabilities[c]! * scale + l2 * this.weights[row + c]!);
+          }
         }
       }
     }
@@ -72,15 +81,15 @@ export class SoftmaxClassifier {
   }
 
   private softmax(ids: number[], scale: number, out: Float64Array): void {
-    const width = this.featureIndex.size;
-    let max = -Infinity;
-    for (let c = 0; c < this.classCount; c += 1) {
-      let z = this.bias[c]!;
-      const row = c * width;
-      for (const k of ids) z += this.weights[row + k]! * scale;
-      out[c] = z;
-      if (z > max) max = z;
+    const classCount = this.classCount;
+    out.set(this.bias);
+    // Per class, the terms are added in the same order as a class-by-class loop would add them.
+    for (const k of ids) {
+      const row = k * classCount;
+      for (let c = 0; c < classCount; c += 1) out[c] = out[c]! + this.weights[row + c]! * scale;
     }
+    let max = -Infinity;
+    for (let c = 0; c < classCount; c += 1) if (out[c]! > max) max = out[c]!;
     let sum = 0;
     for (let c = 0; c < this.classCount; c += 1) {
       const e = Math.exp(out[c]! - max);
