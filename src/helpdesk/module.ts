@@ -5,7 +5,6 @@ import { parseInboundMail } from './mail/inbound-mail.js';
 import { createMailTransport, Mailer, sentMailLogSchema, type MailTransport } from './mail/mailer.js';
 import { DEFAULT_MAX_MAIL_BYTES, startSmtpListener, type SmtpListener } from './mail/smtp-listener.js';
 import type { Assistant } from '../conversation/assistant.js';
-import type { FlowDefinition } from '../conversation/types.js';
 import type { FeatureModule, ServiceContext } from '../feature-module.js';
 import { AgentDirectory, argon2Hasher, type AgentHasher } from './console/agents.js';
 import { createAgentApiRouter } from './console/api-router.js';
@@ -16,7 +15,7 @@ import { createConsoleRouter } from './console/console-router.js';
 import { ConsoleService } from './console/console-service.js';
 import { EmailIntake } from './mail/email-intake.js';
 import { createEscalateFlow } from './escalation/escalate-flow.js';
-import { EscalateWords } from './escalation/escalate-words.js';
+import { loadEscalateWords } from './escalation/escalate-words.js';
 import { createHelpdeskPort } from './escalation/helpdesk-port.js';
 import { createChannelNotifier } from './tickets/notifier.js';
 import { SessionStore } from './console/sessions.js';
@@ -115,8 +114,12 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       });
 
       context.helpdesk = createHelpdeskPort(tickets);
-      const flow = createEscalateFlow({ stash: new UploadStash(storage), words: new EscalateWords(), commands: context.commands });
-      context.flows.set('escalate', flow as unknown as FlowDefinition);
+      const flow = createEscalateFlow({
+        stash: new UploadStash(storage),
+        words: loadEscalateWords(context.config.knowledgeDir),
+        commands: context.commands,
+      });
+      context.flows.set(flow.name, flow);
     },
 
     async install(app, context, running) {

@@ -72,7 +72,7 @@ describe('escalate: 转人工', () => {
       conversationId: 'web:web-user-1',
       username: '13912345678',
       // Flows receive the message half-width (NFKC), as the engine normalises it.
-      description: '登录时一直提示用户名或密码错误,重置密码也收不到短信',
+      description: '登录时一直提示用户名或密码错误，重置密码也收不到短信',
     });
     expect(ticket.sla.dueAt).toBe('2026-11-26T02:00:00.000Z');
     expect(ticket.screenshots).toHaveLength(1);
@@ -118,14 +118,14 @@ describe('escalate: 转人工', () => {
     const change = await user.says('4');
     expect(change.text).toContain('请用一两句话描述遇到的问题');
     const redescribed = await user.says('登录后页面显示账号已注销，但我没有申请注销');
-    expect(redescribed.text).toContain('问题描述：登录后页面显示账号已注销,但我没有申请注销');
+    expect(redescribed.text).toContain('问题描述：登录后页面显示账号已注销，但我没有申请注销');
 
     const created = await user.says('确认');
     expect(created.text).toMatch(/工单已提交，工单号 T\d{12}/);
     const [row] = await handle.tickets.list();
     const ticket = (await handle.tickets.get(row!.id))!;
     expect(ticket.username).toBe('liming@example.com');
-    expect(ticket.description).toBe('登录后页面显示账号已注销,但我没有申请注销');
+    expect(ticket.description).toBe('登录后页面显示账号已注销，但我没有申请注销');
     expect(ticket.screenshots).toEqual([]);
   });
 

@@ -1,244 +1,229 @@
-import { maskUsername } from '../../privacy/mask.js';
-import type { FlowContext, FlowDefinition, FlowInput, FlowOutcome, FlowSeed, FlowState, Reply } from '../types.js';
+import { z } from 'zod';
+import type { FlowContext, FlowDefinition, FlowOutcome, Reply } from '../types.js';
+import { accountSchema, coreAccount, typedAccount, type AccountHandle } from './account-handle.js';
 import { codeProblemLine, codeProblemOf, readCode } from './code-input.js';
 import {
+  cancelled,
   complete,
-  invalid,
-  knownStep,
+  defineFlow,
+  hoursUntil,
   line,
-  minutesUntil,
   paragraph,
   pickOption,
-  toChoices,
-  waiting,
   type FlowDeps,
+  type FlowTools,
   type MessageInput,
   type Option,
+  type StateOf,
+  type StepState,
 } from './flow-kit.js';
-import { coreTroubleLine, idProblemLine } from './shared-lines.js';
+import { coreLimits, coreTroubleLine, idProblemLine } from './shared-lines.js';
 import { readUsername } from './username-input.js';
 
-type Via = 'sms' | 'email';
+const FLOW = 'bind-account';
 
-interface Base extends FlowState {
-  flow: 'bind-account';
-}
-
+const via = z.enum(['sms', 'email']);
+type Via = z.infer<typeof via>;
 /** Masked phone and e-mail the account can receive a code at. */
-type Targets = Partial<Record<Via, string>>;
+const targets = z.object({ sms: z.string().optional(), email: z.string().optional() });
+type Targets = z.infer<typeof targets>;
 
 /** 绑定学信网账号: username → code to the bound phone or e-mail → code in the chat → bound. */
-export type BindAccountState =
-  | (Base & { step: 'ask-username' })
-  | (Base & { step: 'already-bound'; username: string })
-  | (Base & { step: 'choose-via'; username: string; targets: Targets })
-  | (Base & { step: 'enter-code'; username: string; targets: Targets; via: Via; sentTo: string });
+const states = {
+  'ask-username': z.object({}),
+  'already-bound': z.object({ account: accountSchema }),
+  'choose-via': z.object({ account: accountSchema, targets }),
+  /** `codeExpiresAt`: the newest code's expiry, so the step outlives the idle timeout while it is valid. */
+  'enter-code': z.object({ account: accountSchema, targets, via, sentTo: z.string(), codeExpiresAt: z.string().nullable() }),
+};
 
-const STEPS = ['ask-username', 'already-bound', 'choose-via', 'enter-code'] as const;
+type State = StateOf<typeof FLOW, typeof states>;
+type Step<K extends keyof typeof states> = StepState<typeof FLOW, typeof states, K>;
+type Tools = FlowTools<State>;
 
-/** What bind-account hands to a parent flow. */
+/** What bind-account hands to a parent flow: the bound account. */
 export interface BindAccountResult extends Record<string, unknown> {
-  username: string;
+  account: AccountHandle;
 }
 
-const ASK_USERNAME: BindAccountState = { flow: 'bind-account', step: 'ask-username' };
+const ASK_USERNAME: State = { flow: FLOW, step: 'ask-username' };
 
-export function createBindAccountFlow(deps: FlowDeps): FlowDefinition<BindAccountState> {
+export function createBindAccountFlow(deps: FlowDeps): FlowDefinition {
   const { words } = deps;
-  const T = 'bind-account';
+  const T = FLOW;
   const label = (ctx: FlowContext, id: string, vars: Record<string, unknown> = {}) => ctx.render(`chat/flows/${T}/choice`, { id, ...vars });
 
-  function optionsFor(ctx: FlowContext, state: BindAccountState): Option[] {
-    switch (state.step) {
-      case 'ask-username':
-        return [];
-      case 'already-bound':
-        return [
-          { id: 'keep', label: label(ctx, 'keep') },
-          { id: 'rebind', label: label(ctx, 'rebind') },
-        ];
-      case 'choose-via':
-        return (['sms', 'email'] as const).flatMap((via) =>
-          state.targets[via] ? [{ id: via, label: label(ctx, via, { target: state.targets[via] }) }] : [],
-        );
-      case 'enter-code': {
-        const other: Via = state.via === 'sms' ? 'email' : 'sms';
-        return [
-          { id: 'resend', label: label(ctx, 'resend') },
-          ...(state.targets[other] ? [{ id: 'switch-via', label: label(ctx, 'switch-via', { other }) }] : []),
-        ];
-      }
-    }
-  }
+  const codeOptions = (ctx: FlowContext, state: Step<'enter-code'>): Option[] => {
+    const other: Via = state.via === 'sms' ? 'email' : 'sms';
+    return [
+      { id: 'resend', label: label(ctx, 'resend') },
+      ...(state.targets[other] ? [{ id: 'switch-via', label: label(ctx, 'switch-via', { other }) }] : []),
+    ];
+  };
 
-  function prompt(ctx: FlowContext, state: BindAccountState): Reply[] {
-    switch (state.step) {
-      case 'ask-username':
-        return [line(ctx, `${T}/ask-username`)];
-      case 'already-bound':
-        return [line(ctx, `${T}/already-bound`, { maskedUsername: maskUsername(state.username) })];
-      case 'choose-via':
-        return [line(ctx, `${T}/choose-via`, { maskedUsername: maskUsername(state.username) })];
-      case 'enter-code':
-        return [line(ctx, `${T}/enter-code`, { sentTo: state.sentTo, via: state.via })];
-    }
-  }
-
-  function show(ctx: FlowContext, state: BindAccountState, lead: (Reply | undefined)[] = []): FlowOutcome<BindAccountState> {
-    return waiting(state, paragraph(...lead, ...prompt(ctx, state)), optionsFor(ctx, state));
-  }
-
-  async function startFor(ctx: FlowContext, username: string, lead: (Reply | undefined)[] = []): Promise<FlowOutcome<BindAccountState>> {
-    const masked = maskUsername(username);
+  async function startFor(ctx: FlowContext, flow: Tools, username: string, lead: (Reply | undefined)[] = []): Promise<FlowOutcome> {
+    const typed = typedAccount(username);
     const account = await ctx.core.getAccount({ username });
     if (!account.ok) {
       if (account.error.code === 'not_registered')
-        return show(ctx, ASK_USERNAME, [...lead, line(ctx, `${T}/not-registered`, { maskedUsername: masked })]);
-      return show(ctx, ASK_USERNAME, [...lead, coreTroubleLine(ctx)]);
+        return flow.show(ASK_USERNAME, [...lead, line(ctx, `${T}/not-registered`, { maskedUsername: typed.masked })]);
+      return flow.show(ASK_USERNAME, [...lead, coreTroubleLine(ctx)]);
     }
     const view = account.value;
     if (view.state === 'cancelled') {
-      return show(ctx, ASK_USERNAME, [...lead, line(ctx, 'common/account-cancelled', { reason: view.cancelledReason ?? null })]);
+      return flow.show(ASK_USERNAME, [...lead, line(ctx, 'common/account-cancelled', { reason: view.cancelledReason ?? null })]);
     }
-    const targets: Targets = {};
-    if (view.phone) targets.sms = maskUsername(view.phone);
-    if (view.email) targets.email = maskUsername(view.email);
-    const canonical = view.username;
-    if (targets.sms && targets.email) return show(ctx, { flow: 'bind-account', step: 'choose-via', username: canonical, targets }, lead);
-    const via: Via | undefined = targets.sms ? 'sms' : targets.email ? 'email' : undefined;
-    if (!via) return { status: 'cancelled', replies: paragraph(...lead, line(ctx, `${T}/no-contact`, { maskedUsername: masked })) };
-    return send(ctx, { flow: 'bind-account', step: 'enter-code', username: canonical, targets, via, sentTo: targets[via]! }, false, lead);
+    const found: Targets = {};
+    if (view.maskedPhone) found.sms = view.maskedPhone;
+    if (view.maskedEmail) found.email = view.maskedEmail;
+    // The username the user typed names the account as well as a reference would, and never expires.
+    const bound: AccountHandle = { ref: username, masked: view.maskedUsername };
+    if (found.sms && found.email) return flow.show({ flow: FLOW, step: 'choose-via', account: bound, targets: found }, lead);
+    const chosen: Via | undefined = found.sms ? 'sms' : found.email ? 'email' : undefined;
+    if (!chosen) return cancelled(paragraph(...lead, line(ctx, `${T}/no-contact`, { maskedUsername: typed.masked })));
+    const next: Step<'enter-code'> = {
+      flow: FLOW,
+      step: 'enter-code',
+      account: bound,
+      targets: found,
+      via: chosen,
+      sentTo: found[chosen] ?? '',
+      codeExpiresAt: null,
+    };
+    return send(ctx, flow, next, false, lead);
   }
 
   /** Asks the core for a code; a refused send still leads to the code step, since earlier codes stay valid. */
   async function send(
     ctx: FlowContext,
-    next: Extract<BindAccountState, { step: 'enter-code' }>,
+    flow: Tools,
+    next: Step<'enter-code'>,
     again: boolean,
     lead: (Reply | undefined)[] = [],
-  ): Promise<FlowOutcome<BindAccountState>> {
-    const sent = await ctx.core.startBinding({ channelUserId: ctx.conversationId, username: next.username, via: next.via });
+  ): Promise<FlowOutcome> {
+    const sent = await ctx.core.startBinding({ channelUserId: ctx.conversationId, username: next.account.ref, via: next.via });
     if (sent.ok) {
-      const state = { ...next, sentTo: sent.value.sentTo };
-      const hours = Math.round(minutesUntil(sent.value.expiresAt, ctx.now) / 60);
-      return waiting(
-        state,
-        paragraph(...lead, line(ctx, `${T}/code-sent`, { sentTo: state.sentTo, via: state.via, hours, again })),
-        optionsFor(ctx, state),
-      );
+      const state: State = { ...next, sentTo: sent.value.sentTo, codeExpiresAt: sent.value.expiresAt };
+      const hours = hoursUntil(sent.value.expiresAt, ctx.now);
+      return flow.wait(state, [...lead, line(ctx, `${T}/code-sent`, { sentTo: sent.value.sentTo, via: next.via, hours, again })]);
     }
     const problem = codeProblemOf(sent.error);
-    if (problem === 'too-soon' || problem === 'daily-limit') return show(ctx, next, [...lead, codeProblemLine(ctx, problem, sent.error)]);
+    if (problem === 'too-soon' || problem === 'daily-limit') {
+      const limits = await coreLimits(ctx);
+      const validHours = next.codeExpiresAt ? hoursUntil(next.codeExpiresAt, ctx.now) : null;
+      return flow.show(next, [
+        ...lead,
+        codeProblemLine(ctx, problem, sent.error, limits && validHours ? { ...limits, codeValidityHours: validHours } : limits),
+      ]);
+    }
     if (sent.error.code === 'account_cancelled') {
-      return show(ctx, ASK_USERNAME, [...lead, line(ctx, 'common/account-cancelled', { reason: sent.error.details?.reason ?? null })]);
+      return flow.show(ASK_USERNAME, [...lead, line(ctx, 'common/account-cancelled', { reason: sent.error.details?.reason ?? null })]);
     }
-    return show(ctx, next, [...lead, coreTroubleLine(ctx)]);
+    return flow.show(next, [...lead, coreTroubleLine(ctx)]);
   }
 
-  async function askUsername(ctx: FlowContext, input: MessageInput): Promise<FlowOutcome<BindAccountState>> {
-    const reading = readUsername(input, ctx.now);
-    if (reading.kind === 'found') return startFor(ctx, reading.username);
+  function askUsername(ctx: FlowContext, flow: Tools, input: MessageInput): Promise<FlowOutcome> | FlowOutcome {
+    const reading = readUsername(input.text, ctx.now, { entities: input.entities });
+    if (reading.kind === 'found') return startFor(ctx, flow, reading.username);
     const problem = reading.kind === 'invalid-id' ? idProblemLine(ctx, reading.problem) : line(ctx, `${T}/need-username`);
-    return invalid(ASK_USERNAME, paragraph(problem, ...prompt(ctx, ASK_USERNAME)));
+    return flow.retry(ASK_USERNAME, [problem]);
   }
 
-  async function enterCode(
-    ctx: FlowContext,
-    state: Extract<BindAccountState, { step: 'enter-code' }>,
-    input: MessageInput,
-  ): Promise<FlowOutcome<BindAccountState>> {
-    const options = optionsFor(ctx, state);
-    const picked = pickOption(input, options, words);
+  async function enterCode(ctx: FlowContext, flow: Tools, state: Step<'enter-code'>, input: MessageInput): Promise<FlowOutcome> {
+    const picked = pickOption(input, codeOptions(ctx, state), words);
     if (picked === 'switch-via') {
-      const via: Via = state.via === 'sms' ? 'email' : 'sms';
-      return send(ctx, { ...state, via, sentTo: state.targets[via] ?? '' }, false);
+      const other: Via = state.via === 'sms' ? 'email' : 'sms';
+      return send(ctx, flow, { ...state, via: other, sentTo: state.targets[other] ?? '' }, false);
     }
-    if (picked === 'resend' || words.asksResend(input.normalized)) return send(ctx, state, true);
+    if (picked === 'resend' || words.asksResend(input.normalized)) return send(ctx, flow, state, true);
     const code = readCode(input);
-    if (code === 'malformed') return invalid(state, [codeProblemLine(ctx, 'malformed')], options);
-    if (!code) return invalid(state, paragraph(line(ctx, `${T}/need-code`), ...prompt(ctx, state)), options);
+    if (code === 'malformed') return flow.refuse(state, [codeProblemLine(ctx, 'malformed')]);
+    if (!code) return flow.retry(state, [line(ctx, `${T}/need-code`)]);
     const confirmed = await ctx.core.confirmBinding({ channelUserId: ctx.conversationId, code });
     if (confirmed.ok) {
-      const result: BindAccountResult = { username: confirmed.value.username };
-      return complete([line(ctx, `${T}/bound`, { maskedUsername: maskUsername(confirmed.value.username) })], result);
+      // The account the code was sent for is the one now bound; its name needs no reference.
+      const result: BindAccountResult = { account: { ref: state.account.ref, masked: confirmed.value.maskedUsername } };
+      return complete([line(ctx, `${T}/bound`, { maskedUsername: confirmed.value.maskedUsername })], result);
     }
     if (confirmed.error.code === 'account_cancelled') {
-      return show(ctx, ASK_USERNAME, [line(ctx, 'common/account-cancelled', { reason: confirmed.error.details?.reason ?? null })]);
+      return flow.show(ASK_USERNAME, [line(ctx, 'common/account-cancelled', { reason: confirmed.error.details?.reason ?? null })]);
     }
-    return waiting(state, [codeProblemLine(ctx, codeProblemOf(confirmed.error), confirmed.error)], options);
+    return flow.wait(state, [codeProblemLine(ctx, codeProblemOf(confirmed.error), confirmed.error, await coreLimits(ctx))]);
   }
 
-  return {
-    name: 'bind-account',
+  return defineFlow(FLOW, {
+    states,
+    startsFrom: ['phone', 'email'],
 
-    async start(ctx, seed: FlowSeed) {
+    async start(ctx, seed, flow) {
       const intro = line(ctx, `${T}/intro`);
-      if (typeof seed.username === 'string' && seed.username) return startFor(ctx, seed.username, [intro]);
+      if (typeof seed.username === 'string' && seed.username) return startFor(ctx, flow, seed.username, [intro]);
       if (seed.fresh !== true) {
         const binding = await ctx.core.getBinding({ channelUserId: ctx.conversationId });
-        if (binding.ok && binding.value.username) return show(ctx, { flow: 'bind-account', step: 'already-bound', username: binding.value.username });
+        if (binding.ok && binding.value.accountRef !== null) {
+          return flow.show({ flow: FLOW, step: 'already-bound', account: coreAccount(binding.value) });
+        }
       }
       if (seed.entities) {
-        const reading = readUsername({ text: seed.text ?? '', entities: seed.entities }, ctx.now);
-        if (reading.kind === 'found') return startFor(ctx, reading.username, [intro]);
+        const reading = readUsername(seed.text ?? '', ctx.now, { entities: seed.entities });
+        if (reading.kind === 'found') return startFor(ctx, flow, reading.username, [intro]);
       }
-      return show(ctx, ASK_USERNAME, [intro]);
+      return flow.show(ASK_USERNAME, [intro]);
     },
 
-    async handle(ctx, raw, input: FlowInput) {
-      const state = knownStep<BindAccountState>(raw, STEPS) ?? ASK_USERNAME;
-      if (input.kind === 'resume') return show(ctx, state);
-      switch (state.step) {
-        case 'ask-username':
-          return askUsername(ctx, input);
-        case 'already-bound': {
-          const picked = pickOption(input, optionsFor(ctx, state), words, { yes: 'keep', no: 'rebind' });
+    steps: {
+      'ask-username': {
+        prompt: (ctx) => [line(ctx, `${T}/ask-username`)],
+        options: () => [],
+        handle: (ctx, _state, input, flow) => askUsername(ctx, flow, input),
+        back: () => null,
+      },
+      'already-bound': {
+        prompt: (ctx, state) => [line(ctx, `${T}/already-bound`, { maskedUsername: state.account.masked })],
+        options: (ctx) => [
+          { id: 'keep', label: label(ctx, 'keep') },
+          { id: 'rebind', label: label(ctx, 'rebind') },
+        ],
+        handle(ctx, state, input, flow) {
+          const picked = pickOption(input, flow.options(state), words, { yes: 'keep', no: 'rebind' });
           if (picked === 'keep') {
-            const result: BindAccountResult = { username: state.username };
-            return complete([line(ctx, `${T}/kept`, { maskedUsername: maskUsername(state.username) })], result);
+            const result: BindAccountResult = { account: state.account };
+            return complete([line(ctx, `${T}/kept`, { maskedUsername: state.account.masked })], result);
           }
-          if (picked === 'rebind') return show(ctx, ASK_USERNAME);
-          return invalid(state, [line(ctx, `${T}/choose`)], optionsFor(ctx, state));
-        }
-        case 'choose-via': {
-          const picked = pickOption(input, optionsFor(ctx, state), words);
+          if (picked === 'rebind') return flow.show(ASK_USERNAME);
+          return flow.refuse(state, [line(ctx, `${T}/choose`)]);
+        },
+        back: () => null,
+      },
+      'choose-via': {
+        prompt: (ctx, state) => [line(ctx, `${T}/choose-via`, { maskedUsername: state.account.masked })],
+        options: (ctx, state) =>
+          (['sms', 'email'] as const).flatMap((id) => (state.targets[id] ? [{ id, label: label(ctx, id, { target: state.targets[id] }) }] : [])),
+        handle(ctx, state, input, flow) {
+          const picked = pickOption(input, flow.options(state), words);
           if (picked === 'sms' || picked === 'email') {
+            const sentTo = state.targets[picked] ?? '';
             return send(
               ctx,
-              {
-                flow: 'bind-account',
-                step: 'enter-code',
-                username: state.username,
-                targets: state.targets,
-                via: picked,
-                sentTo: state.targets[picked] ?? '',
-              },
+              flow,
+              { flow: FLOW, step: 'enter-code', account: state.account, targets: state.targets, via: picked, sentTo, codeExpiresAt: null },
               false,
             );
           }
-          return invalid(state, [line(ctx, `${T}/choose`)], optionsFor(ctx, state));
-        }
-        case 'enter-code':
-          return enterCode(ctx, state, input);
-      }
+          return flow.refuse(state, [line(ctx, `${T}/choose`)]);
+        },
+        back: () => ASK_USERNAME,
+      },
+      'enter-code': {
+        prompt: (ctx, state) => [line(ctx, `${T}/enter-code`, { sentTo: state.sentTo, via: state.via })],
+        options: (ctx, state) => codeOptions(ctx, state),
+        handle: (ctx, state, input, flow) => enterCode(ctx, flow, state, input),
+        back: (_ctx, state) =>
+          state.targets.sms && state.targets.email
+            ? { flow: FLOW, step: 'choose-via', account: state.account, targets: state.targets }
+            : ASK_USERNAME,
+        resumableUntil: (state) => state.codeExpiresAt,
+      },
     },
-
-    prompt,
-
-    choices: (ctx, state) => toChoices(optionsFor(ctx, state)),
-
-    back(_ctx, state) {
-      switch (state.step) {
-        case 'ask-username':
-        case 'already-bound':
-          return null;
-        case 'choose-via':
-          return ASK_USERNAME;
-        case 'enter-code':
-          return state.targets.sms && state.targets.email
-            ? { flow: 'bind-account', step: 'choose-via', username: state.username, targets: state.targets }
-            : ASK_USERNAME;
-      }
-    },
-  };
+  });
 }

@@ -1,4 +1,4 @@
-import type { CoreError } from '../../account-core/types.js';
+import type { CoreError, CoreLimitsView } from '../../account-core/types.js';
 import type { FlowContext, Reply } from '../types.js';
 import { line, type MessageInput } from './flow-kit.js';
 
@@ -33,12 +33,18 @@ export function codeProblemOf(error: CoreError): CodeProblem {
   }
 }
 
-export function codeProblemLine(ctx: FlowContext, problem: CodeProblem, error?: CoreError): Reply {
+/**
+ * The refusal in the user's words. Figures (tries left, seconds to wait, the daily cap, how long
+ * codes last) come from the core's error details or its reported limits, and are left out when
+ * neither gives them.
+ */
+export function codeProblemLine(ctx: FlowContext, problem: CodeProblem, error?: CoreError, limits?: CoreLimitsView | null): Reply {
+  const figure = (value: unknown) => (typeof value === 'number' && value > 0 ? value : null);
   return line(ctx, 'common/code-problem', {
     problem,
-    attemptsLeft: error?.details?.attemptsLeft ?? null,
-    seconds: error?.details?.retryAfterSeconds ?? null,
-    limit: error?.details?.limit ?? null,
-    validHours: error?.details?.validHours ?? 24,
+    attemptsLeft: figure(error?.details?.attemptsLeft),
+    seconds: figure(error?.details?.retryAfterSeconds),
+    limit: figure(error?.details?.limit) ?? limits?.smsPerDay ?? null,
+    validHours: figure(error?.details?.validHours) ?? limits?.codeValidityHours ?? null,
   });
 }

@@ -1,6 +1,7 @@
+import type { z } from 'zod';
 import { normalizeForMatching } from '../../text/normalize.js';
 import { pickedNumber } from '../commands.js';
-import type { Choice, FlowContext, FlowInput, FlowName, FlowOutcome, FlowSeed, FlowState, Reply } from '../types.js';
+import type { Choice, FlowContext, FlowDefinition, FlowInput, FlowName, FlowOutcome, FlowSeed, FlowState, Reply, StartEntity } from '../types.js';
 import type { FlowWords } from './flow-words.js';
 
 /** What every guided flow is built from. */
@@ -17,6 +18,163 @@ export interface Option<Id extends string = string> {
   label: string;
 }
 
+/** Lines shown before a prompt (an acknowledgement, a problem); `undefined` ones are skipped. */
+export type Lead = (Reply | undefined)[];
+
+// ---- the step table ----
+
+/** The schema of each step's stored state (besides `flow` and `step`), keyed by step name. */
+export type StateSchemas = Record<string, z.AnyZodObject>;
+
+/** The stored state of step `K`. */
+export type StepState<N extends string, Schemas extends StateSchemas, K extends keyof Schemas & string> = { flow: N; step: K } & z.infer<Schemas[K]>;
+
+/** Any stored state of the flow. */
+export type StateOf<N extends string, Schemas extends StateSchemas> = { [K in keyof Schemas & string]: StepState<N, Schemas, K> }[keyof Schemas &
+  string];
+
+/** What a step's code can ask of its own flow: show another step (with its prompt and options). */
+export interface FlowTools<State> {
+  /** Moves to `state` and asks its question: lead lines, the step's prompt, how to leave, its options. */
+  show(state: State, lead?: Lead): FlowOutcome;
+  /** Like `show`, but the message did not fit this step (the engine may answer it as a question). */
+  retry(state: State, lead?: Lead): FlowOutcome;
+  /** Moves to `state` with `lines` in place of the step's prompt (they already ask its question). */
+  wait(state: State, lines: Lead): FlowOutcome;
+  /** Stays at `state` saying only what was wrong with the message (`lines`), counted as a miss. */
+  refuse(state: State, lines: Lead): FlowOutcome;
+  /** The options the step of `state` offers. */
+  options(state: State): Option[];
+}
+
+/**
+ * One step of a flow: everything about it in one entry. The compiler requires each part, so a
+ * step cannot be added without its prompt, options, handling and way back.
+ */
+export interface StepDefinition<Here, State> {
+  /** The step's question (empty for a step that waits on a sub-flow). */
+  prompt(ctx: FlowContext, state: Here): Reply[];
+  /** The numbered options shown with the prompt. */
+  options(ctx: FlowContext, state: Here): Option[];
+  /** The user's message at this step. */
+  handle(ctx: FlowContext, state: Here, input: MessageInput, flow: FlowTools<State>): FlowOutcome | Promise<FlowOutcome>;
+  /** The state one step earlier, `null` at a first step. */
+  back(ctx: FlowContext, state: Here): State | null;
+  /** A sub-flow this step started has ended (`result` null: cancelled). Default: ask this step again. */
+  resume?(ctx: FlowContext, state: Here, result: Record<string, unknown> | null, flow: FlowTools<State>): FlowOutcome | Promise<FlowOutcome>;
+  /** The step asks for a secret (a security answer): the message stays out of the transcript. */
+  secret?: boolean;
+  /** The step stays resumable past the idle timeout until this instant (e.g. the code's expiry). */
+  resumableUntil?(state: Here): string | null;
+}
+
+/** A flow: its stored-state schemas, how it starts, its steps, and what it declares to the engine. */
+export interface FlowSpec<N extends string, Schemas extends StateSchemas> {
+  /** The stored state of each step (what it collected so far), parsed whenever a state is read back. */
+  states: Schemas;
+  /** The step table: one entry per step of `states`. */
+  steps: { [K in keyof Schemas & string]: StepDefinition<StepState<N, Schemas, K>, StateOf<N, Schemas>> };
+  start(ctx: FlowContext, seed: FlowSeed, flow: FlowTools<StateOf<N, Schemas>>): FlowOutcome | Promise<FlowOutcome>;
+  /** Entities a bare message can start this flow from. */
+  startsFrom?: readonly StartEntity[];
+  /** Offered for an image sent outside any flow. */
+  acceptsImages?: boolean;
+  /** Completing with a `ticketId` hands the conversation to a human agent. */
+  isHumanHandoff?: boolean;
+}
+
+/**
+ * Builds a flow from its step table. Stored state is parsed with the step's schema before any
+ * step sees it; a state that no longer parses (an old version, a damaged store) restarts the flow
+ * with a polite note instead of failing the turn.
+ */
+export function defineFlow<const N extends FlowName, Schemas extends StateSchemas>(name: N, spec: FlowSpec<N, Schemas>): FlowDefinition {
+  type State = StateOf<N, Schemas>;
+  type AnyStep = StepDefinition<State, State>;
+
+  const parse = (stored: FlowState): State | undefined => {
+    if (stored.flow !== name || !Object.hasOwn(spec.states, stored.step)) return undefined;
+    const parsed = spec.states[stored.step]!.safeParse(stored);
+    if (!parsed.success) return undefined;
+    return { ...(parsed.data as object), flow: name, step: stored.step } as State;
+  };
+  // Every state reaching this point was parsed with the schema of its own step, which is what the
+  // step's functions expect; TypeScript cannot correlate the two through the step name.
+  const stepOf = (state: State): AnyStep => spec.steps[state.step as keyof Schemas & string] as unknown as AnyStep;
+
+  // Every question says how to leave; a human-handoff flow does not offer itself.
+  const leaveHint = (ctx: FlowContext): Reply => line(ctx, 'common/leave-hint', { human: spec.isHumanHandoff !== true });
+
+  const toolsFor = (ctx: FlowContext): FlowTools<State> => {
+    const options = (state: State) => stepOf(state).options(ctx, state);
+    const withHint = (lines: Reply[]) => paragraph(...lines, lines.length > 0 ? leaveHint(ctx) : undefined);
+    const ask = (state: State, lead: Lead) => [...paragraph(...lead), ...withHint(stepOf(state).prompt(ctx, state))];
+    return {
+      options,
+      show: (state, lead = []) => waiting(state, paragraph(...ask(state, lead)), options(state)),
+      retry: (state, lead = []) => invalid(state, paragraph(...ask(state, lead)), options(state)),
+      wait: (state, lines) => waiting(state, withHint(paragraph(...lines)), options(state)),
+      refuse: (state, lines) => invalid(state, withHint(paragraph(...lines)), options(state)),
+    };
+  };
+
+  /** Starts over after a state that could not be read back. */
+  const restart = async (ctx: FlowContext, stored: FlowState): Promise<FlowOutcome> => {
+    ctx.logger.warn({ flow: name, step: stored.step }, 'stored flow state did not parse; the flow starts over');
+    const outcome = await spec.start(ctx, {}, toolsFor(ctx));
+    return { ...outcome, replies: paragraph(line(ctx, 'common/restarted', { flow: name }), ...outcome.replies) };
+  };
+
+  return {
+    name,
+    startsFrom: spec.startsFrom ?? [],
+    acceptsImages: spec.acceptsImages ?? false,
+    isHumanHandoff: spec.isHumanHandoff ?? false,
+
+    async start(ctx, seed) {
+      return spec.start(ctx, seed, toolsFor(ctx));
+    },
+
+    async handle(ctx, stored, input) {
+      const state = parse(stored);
+      if (!state) return restart(ctx, stored);
+      const step = stepOf(state);
+      const tools = toolsFor(ctx);
+      if (input.kind === 'resume') return step.resume ? step.resume(ctx, state, input.result, tools) : tools.show(state);
+      return step.handle(ctx, state, input, tools);
+    },
+
+    prompt(ctx, stored) {
+      const state = parse(stored);
+      if (!state) return [line(ctx, 'common/restarted', { flow: name })];
+      const prompt = stepOf(state).prompt(ctx, state);
+      return prompt.length > 0 ? paragraph(...prompt, leaveHint(ctx)) : [];
+    },
+
+    back(ctx, stored) {
+      const state = parse(stored);
+      return state ? stepOf(state).back(ctx, state) : null;
+    },
+
+    choices(ctx, stored) {
+      const state = parse(stored);
+      return state ? toChoices(stepOf(state).options(ctx, state)) : [];
+    },
+
+    secretInput(_ctx, stored) {
+      const state = parse(stored);
+      return state ? stepOf(state).secret === true : false;
+    },
+
+    resumableUntil(stored) {
+      const state = parse(stored);
+      return state ? (stepOf(state).resumableUntil?.(state) ?? null) : null;
+    },
+  };
+}
+
+// ---- replies ----
+
 /** A message from `templates/chat/flows/<key>.njk`. */
 export function line(ctx: FlowContext, key: string, vars: Record<string, unknown> = {}): Reply {
   return { type: 'text', text: ctx.render(`chat/flows/${key}`, vars) };
@@ -32,26 +190,32 @@ export function toChoices(options: readonly Option[]): Choice[] {
   return options.map((option, index) => ({ number: index + 1, label: option.label }));
 }
 
-export function waiting<S extends FlowState>(state: S, replies: Reply[], options?: readonly Option[]): FlowOutcome<S> {
+export function waiting(state: FlowState, replies: Reply[], options?: readonly Option[]): FlowOutcome {
   return options && options.length > 0 ? { status: 'waiting', state, replies, choices: toChoices(options) } : { status: 'waiting', state, replies };
 }
 
-export function invalid<S extends FlowState>(state: S, replies: Reply[], options?: readonly Option[]): FlowOutcome<S> {
+export function invalid(state: FlowState, replies: Reply[], options?: readonly Option[]): FlowOutcome {
   return options && options.length > 0 ? { status: 'invalid', state, replies, choices: toChoices(options) } : { status: 'invalid', state, replies };
 }
 
-export function complete<S extends FlowState>(replies: Reply[], result?: Record<string, unknown>): FlowOutcome<S> {
+export function complete(replies: Reply[], result?: Record<string, unknown>): FlowOutcome {
   return result ? { status: 'complete', replies, result } : { status: 'complete', replies };
 }
 
+export function cancelled(replies: Reply[]): FlowOutcome {
+  return { status: 'cancelled', replies };
+}
+
 /** Ends the flow and hands the current message back to the engine as a fresh question. */
-export function release<S extends FlowState>(result?: Record<string, unknown>): FlowOutcome<S> {
+export function release(result?: Record<string, unknown>): FlowOutcome {
   return result ? { status: 'release', replies: [], result } : { status: 'release', replies: [] };
 }
 
-export function delegate<S extends FlowState>(state: S, replies: Reply[], child: FlowName, seed: FlowSeed = {}): FlowOutcome<S> {
+export function delegate(state: FlowState, replies: Reply[], child: FlowName, seed: FlowSeed = {}): FlowOutcome {
   return { status: 'delegate', state, replies, child, seed };
 }
+
+// ---- reading the user's choice ----
 
 /**
  * The option the user picked: by number ("2", "第二个"), by its label, or by a keyword of
@@ -80,14 +244,7 @@ export function minutesUntil(iso: string, now: Date): number {
   return Math.max(1, Math.round((Date.parse(iso) - now.getTime()) / 60000));
 }
 
-/** An instant as China wall-clock time, `2026-11-26 10:00`, for templates. */
-export function chinaTime(iso: string | null | undefined): string | null {
-  if (!iso) return null;
-  const shifted = new Date(Date.parse(iso) + 8 * 60 * 60 * 1000).toISOString();
-  return `${shifted.slice(0, 10)} ${shifted.slice(11, 16)}`;
-}
-
-/** Turns a persisted state back into a typed one, or `undefined` when its step is unknown. */
-export function knownStep<S extends FlowState>(state: FlowState, steps: readonly S['step'][]): S | undefined {
-  return (steps as readonly string[]).includes(state.step) ? (state as S) : undefined;
+/** Whole hours until `iso`, at least 1 (how long a code or link the core sent stays valid). */
+export function hoursUntil(iso: string, now: Date): number {
+  return Math.max(1, Math.round(minutesUntil(iso, now) / 60));
 }

@@ -1,5 +1,4 @@
 import type { FeatureModule } from '../../feature-module.js';
-import type { FlowDefinition } from '../types.js';
 import { createBindAccountFlow } from './bind-account.js';
 import { createDuplicateIdFlow } from './duplicate-id.js';
 import type { FlowDeps } from './flow-kit.js';
@@ -28,7 +27,7 @@ export function guidedFlowsModule(options: GuidedFlowsOptions = {}): FeatureModu
         createDuplicateIdFlow(deps, registerPath ? { registerUrl: (publicUrl) => `${publicUrl}${registerPath}` } : {}),
         createBindAccountFlow(deps),
       ];
-      for (const flow of flows) context.flows.set(flow.name, flow as FlowDefinition);
+      for (const flow of flows) context.flows.set(flow.name, flow);
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { CoreLimitsView } from '../../account-core/types.js';
 import type { FlowContext, Reply } from '../types.js';
 import { line } from './flow-kit.js';
 import type { IdReadingProblem } from './identity-input.js';
@@ -14,4 +15,13 @@ export function idProblemLine(ctx: FlowContext, problem: IdReadingProblem): Repl
 /** The account system could not do it just now (`common/core-unavailable`). */
 export function coreTroubleLine(ctx: FlowContext): Reply {
   return line(ctx, 'common/core-unavailable');
+}
+
+/**
+ * The figures the account core reports (codes a day, code lifetime, password rules...). Templates
+ * quote these, never figures of their own; `null` when the core cannot say, and the figure is left out.
+ */
+export async function coreLimits(ctx: FlowContext): Promise<CoreLimitsView | null> {
+  const limits = await ctx.core.limits({});
+  return limits.ok ? limits.value : null;
 }

@@ -1,32 +1,34 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { normalizeForMatching } from '../../text/normalize.js';
 
 const list = z.array(z.string().min(1));
-const schema = z.object({ skip: list, submit: list, changeUsername: list, changeScreenshot: list, changeDescription: list, labels: list }).strict();
+const schema = z
+  .object({ skip: list, submit: list, changeUsername: list, changeScreenshot: list, changeDescription: list, usernameLabels: list, labels: list })
+  .strict();
 
-const WORDS_FILE = fileURLToPath(new URL('./escalate-words.yaml', import.meta.url));
+type Lists = z.infer<typeof schema>;
 
-/** The input words of the escalate flow (`escalate-words.yaml`), tested on normalised text. */
+/** The input words of the escalate flow (`knowledge/lexicon/escalate-words.yaml`), tested on normalised text. */
 export class EscalateWords {
-  private readonly lists: z.infer<typeof schema>;
+  private readonly lists: Lists;
 
-  constructor(file = WORDS_FILE) {
-    const parsed = schema.parse(YAML.parse(readFileSync(file, 'utf8')));
+  constructor(lists: Lists) {
     const norm = (words: string[]) =>
       words
         .map((word) => normalizeForMatching(word))
         .filter(Boolean)
         .sort((a, b) => b.length - a.length);
     this.lists = {
-      skip: norm(parsed.skip),
-      submit: norm(parsed.submit),
-      changeUsername: norm(parsed.changeUsername),
-      changeScreenshot: norm(parsed.changeScreenshot),
-      changeDescription: norm(parsed.changeDescription),
-      labels: norm(parsed.labels),
+      skip: norm(lists.skip),
+      submit: norm(lists.submit),
+      changeUsername: norm(lists.changeUsername),
+      changeScreenshot: norm(lists.changeScreenshot),
+      changeDescription: norm(lists.changeDescription),
+      usernameLabels: norm(lists.usernameLabels),
+      labels: norm(lists.labels),
     };
   }
 
@@ -46,9 +48,25 @@ export class EscalateWords {
     return undefined;
   }
 
+  /** The message says what follows is the username ("用户名是…", "账号是…"). */
+  labelsUsername(normalized: string): boolean {
+    return this.lists.usernameLabels.some((word) => normalized.startsWith(word));
+  }
+
   /** The message without a leading label such as "问题描述：". */
   stripLabel(normalized: string): string {
     const label = this.lists.labels.find((word) => normalized.startsWith(word));
     return label ? normalized.slice(label.length) : normalized;
   }
+}
+
+/** Reads `lexicon/escalate-words.yaml` below the knowledge directory. Throws naming the bad field. */
+export function loadEscalateWords(knowledgeDir: string): EscalateWords {
+  const file = path.join(knowledgeDir, 'lexicon', 'escalate-words.yaml');
+  const parsed = schema.safeParse(YAML.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`);
+    throw new Error(`Knowledge file lexicon/escalate-words.yaml is invalid:\n  ${problems.join('\n  ')}`);
+  }
+  return new EscalateWords(parsed.data);
 }

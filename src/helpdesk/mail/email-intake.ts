@@ -10,7 +10,7 @@ import { checkScreenshot } from '../tickets/screenshots.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
 import type { DeliveryOutcome, Ticket } from '../tickets/ticket-types.js';
 import type { TicketService } from '../tickets/ticket-service.js';
-import { findUsername } from '../escalation/username.js';
+import { readUsername, usernameOf } from '../../conversation/flows/username-input.js';
 
 /** What happened to an inbound mail. */
 export type IntakeOutcome =
@@ -115,7 +115,7 @@ export class EmailIntake {
   private async openTicket(mail: InboundMail, sender: string): Promise<IntakeOutcome> {
     const body = this.bodyOf(mail);
     const images = await this.imagesOf(mail);
-    const username = findUsername(`${mail.subject}\n${body}`, [this.deps.supportAddress]).username ?? null;
+    const username = usernameOf(readUsername(`${mail.subject}\n${body}`, this.deps.clock(), { ignoreEmails: [this.deps.supportAddress] })) ?? null;
     const html = mail.html ? sanitizeMailHtml(mail.html) : undefined;
     const at = this.deps.clock().toISOString();
     const ticket = await this.deps.tickets.create({
@@ -156,7 +156,7 @@ export class EmailIntake {
       subject: mail.subject,
       ...(html ? { html } : {}),
       images: images.accepted,
-      fill: { username: findUsername(body, [this.deps.supportAddress]).username, description: body },
+      fill: { username: usernameOf(readUsername(body, this.deps.clock(), { ignoreEmails: [this.deps.supportAddress] })), description: body },
     });
     await this.deps.store.updateTicket(ticket.id, (current) => {
       if (!current.email || !mail.messageId) return current;
