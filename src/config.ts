@@ -33,7 +33,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ACCOUNT_CORE_SEED: z.string().default(path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json')),
   ACCOUNT_CORE_URL: optionalString,
-  CORE_API_TOKEN: optionalString,
+  CORE_API_TOKEN: optionalString.refine((token) => token === undefined || token.length >= 16, 'must be at least 16 characters'),
+  CORE_PORT: optionalString.pipe(z.coerce.number().int().min(0).max(65535).optional()),
+  CORE_HOST: z.string().default('127.0.0.1'),
   CHAT_API_TOKEN: optionalString,
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
@@ -82,7 +84,12 @@ export interface Config {
   templatesDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** `apiToken`: shared secret for privileged /core/v1 routes (served) and for calling a remote core. */
-  accountCore: { seedFile: string; remoteUrl?: string; apiToken?: string };
+  /**
+   * `apiToken`: the service token every /core/v1 route requires, and what this service sends to a
+   * remote core. `api`: where the embedded core's HTTP API listens (CORE_PORT, CORE_HOST); absent:
+   * the API is off. It never listens on the public PORT.
+   */
+  accountCore: { seedFile: string; remoteUrl?: string; apiToken?: string; api?: { port: number; host: string } };
   admin?: { username: string; password: string };
   sessionSecret?: string;
   /** Bearer token of the integration chat API (`POST /api/chat`); unset turns that API off. */
@@ -124,6 +131,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const why = adminPasswordProblem === 'length' ? 'must be 10 to 128 characters' : 'must contain both letters and digits';
     throw new Error(`Invalid configuration:\n  ADMIN_PASSWORD: ${why} (the policy of every agent password)`);
   }
+  if (e.CORE_PORT !== undefined && !e.CORE_API_TOKEN) {
+    throw new Error('Invalid configuration:\n  CORE_PORT: the account-core API needs CORE_API_TOKEN (it never runs without one)');
+  }
+  if (e.CORE_PORT !== undefined && e.CORE_PORT !== 0 && e.CORE_PORT === e.PORT) {
+    throw new Error('Invalid configuration:\n  CORE_PORT: must differ from PORT (the core API never shares the public port)');
+  }
+  if (e.ACCOUNT_CORE_URL && !e.CORE_API_TOKEN) {
+    throw new Error('Invalid configuration:\n  ACCOUNT_CORE_URL: a remote core needs CORE_API_TOKEN');
+  }
   const wechatMode = e.WECHAT_MESSAGE_MODE ?? (e.WECHAT_AES_KEY ? 'safe' : 'plaintext');
   if (e.WECHAT_TOKEN && wechatMode !== 'plaintext' && (!e.WECHAT_AES_KEY || !e.WECHAT_APPID)) {
     throw new Error(`Invalid configuration:\n  WECHAT_MESSAGE_MODE: ${wechatMode} mode needs WECHAT_AES_KEY and WECHAT_APPID`);
@@ -143,7 +159,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     knowledgeDir: path.resolve(e.KNOWLEDGE_DIR),
     templatesDir: path.resolve(e.TEMPLATES_DIR),
     logLevel: e.LOG_LEVEL,
-    accountCore: { seedFile: path.resolve(e.ACCOUNT_CORE_SEED), remoteUrl: e.ACCOUNT_CORE_URL, apiToken: e.CORE_API_TOKEN },
+    accountCore: {
+      seedFile: path.resolve(e.ACCOUNT_CORE_SEED),
+      remoteUrl: e.ACCOUNT_CORE_URL,
+      apiToken: e.CORE_API_TOKEN,
+      api: e.CORE_PORT === undefined ? undefined : { port: e.CORE_PORT, host: e.CORE_HOST },
+    },
     admin: e.ADMIN_USER && e.ADMIN_PASSWORD ? { username: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
     sessionSecret: e.SESSION_SECRET,
     chatApiToken: e.CHAT_API_TOKEN,

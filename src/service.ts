@@ -81,11 +81,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const unansweredLog = storage.log<Parameters<UnansweredLog['record']>[0]>('unanswered');
   const pages = createPageEnvironment(config.templatesDir);
   const calendar = new WorkingDayCalendar({ operatorDir: path.join(config.knowledgeDir, 'calendar') });
+  const rateLimits = options.rateLimits ?? createRateLimits({ redis: coordination.redis, keyPrefix: `${config.redis?.keyPrefix ?? ''}rl` });
   let coreSetup: AccountCoreSetup | undefined;
   if (!options.core) {
     coreSetup = await setUpAccountCore({
       config,
       calendar,
+      rateLimits,
       storage,
       render,
       pages,
@@ -98,7 +100,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     config,
     logger,
     clock,
-    rateLimits: options.rateLimits ?? createRateLimits({ redis: coordination.redis, keyPrefix: `${config.redis?.keyPrefix ?? ''}rl` }),
+    rateLimits,
     storage,
     knowledge,
     matcher: options.knowledge?.matcher ?? new Matcher(knowledge),
@@ -163,6 +165,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           const address = server!.address();
           resolve(typeof address === 'object' && address ? address.port : config.port);
         });
+      }).then(async (port) => {
+        // The core's own API port (CORE_PORT), when the operator asked for one.
+        const corePort = await coreSetup?.listenApi();
+        if (corePort !== undefined) logger.info({ port: corePort, host: config.accountCore.api?.host }, 'account-core API listening');
+        return port;
       }),
     async close() {
       if (server) {
@@ -170,7 +177,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
       for (const module of [...modules].reverse()) await module.close?.();
-      coreSetup?.close();
+      await coreSetup?.close();
       await storage.close();
       await coordination.close();
     },

@@ -1,65 +1,83 @@
+import { maskUsername } from '../privacy/mask.js';
 import { consumeCode, sendCode } from './codes.js';
-import { failWith, isLive, ok, type CoreContext } from './context.js';
+import { failWith, isLive, ok, refFor, type Caller, type CoreContext, type Failure, type Implementations } from './context.js';
 import { recoverableAccount } from './recovery.js';
-import type { AccountCore, CoreResult } from './types.js';
+import type { AccountRecord } from './records.js';
+import type { BoundAccount, NoAccount } from './types.js';
 
-type ChannelBinding = Pick<AccountCore, 'startBinding' | 'confirmBinding' | 'getBinding' | 'unbind'>;
+type ChannelBinding = Implementations<'startBinding' | 'confirmBinding' | 'getBinding' | 'unbind'>;
 
-/** Binds a channel user (WeChat openid, web chat id) to an account after a code proves possession. */
+const NO_ACCOUNT: NoAccount = { accountRef: null, maskedUsername: null };
+
+/**
+ * Binds a channel user (WeChat openid, web chat id) to an account after a code proves possession.
+ * Acting for an end user, the channel user is that end user and nobody else: a caller can
+ * neither read, complete nor remove another chat user's binding.
+ */
 export function createChannelBinding(ctx: CoreContext): ChannelBinding {
   const { stores, render } = ctx;
   const fail = (code: Parameters<typeof failWith>[1], details?: Parameters<typeof failWith>[2]) => failWith(render, code, details);
-  const channelId = (raw: unknown): string | undefined => {
-    const id = typeof raw === 'string' ? raw.trim() : '';
-    return id === '' || id.length > 200 ? undefined : id;
-  };
+
+  function channelUserOf(named: string | undefined, caller: Caller): { ok: true; id: string } | Failure {
+    if (caller.kind === 'end-user') {
+      if (named !== undefined && named.trim() !== caller.id) return fail('forbidden');
+      return { ok: true, id: caller.id };
+    }
+    if (named === undefined) return fail('invalid_input', { field: 'channelUserId' });
+    return { ok: true, id: named.trim() };
+  }
+
+  async function bound(account: AccountRecord, caller: Caller): Promise<BoundAccount> {
+    return { accountRef: await refFor(ctx, account, caller), maskedUsername: maskUsername(account.username) };
+  }
 
   return {
-    async startBinding(input) {
-      const channelUserId = channelId(input.channelUserId);
-      if (!channelUserId) return fail('invalid_input', { field: 'channelUserId' });
-      if (input.via !== 'sms' && input.via !== 'email') return fail('invalid_input', { field: 'via' });
-      const found = await recoverableAccount(ctx, input.username);
+    async startBinding(input, caller) {
+      const channelUser = channelUserOf(input.channelUserId, caller);
+      if (!channelUser.ok) return channelUser;
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       const sent = await sendCode(ctx, found.account, 'bind', input.via);
       if (!sent.ok) return sent;
-      await stores.bindingRequests.put(channelUserId, { username: found.account.username, via: input.via, requestedAt: ctx.now().toISOString() });
+      await stores.bindingRequests.put(channelUser.id, { username: found.account.username, via: input.via, requestedAt: ctx.now().toISOString() });
       return sent;
     },
 
-    async confirmBinding(input) {
-      const channelUserId = channelId(input.channelUserId);
-      if (!channelUserId) return fail('invalid_input', { field: 'channelUserId' });
-      const request = await stores.bindingRequests.get(channelUserId);
+    async confirmBinding(input, caller) {
+      const channelUser = channelUserOf(input.channelUserId, caller);
+      if (!channelUser.ok) return channelUser;
+      const request = await stores.bindingRequests.get(channelUser.id);
       if (!request) return fail('not_bound', { step: 'confirm' });
-      const found = await recoverableAccount(ctx, request.username);
-      if (!found.ok) return found;
+      const account = await stores.accounts.get(request.username);
+      if (!account) return fail('not_registered', { subject: 'username' });
+      if (account.state === 'cancelled') return fail('account_cancelled', { reason: account.cancelledReason ?? null });
       const spent = await consumeCode(ctx, 'bind', request.username, input.code);
       if (!spent.ok) return spent;
-      await stores.bindings.put(channelUserId, { username: request.username, boundAt: ctx.now().toISOString() });
-      await stores.bindingRequests.delete(channelUserId);
-      return ok({ username: request.username });
+      await stores.bindings.put(channelUser.id, { username: request.username, boundAt: ctx.now().toISOString() });
+      await stores.bindingRequests.delete(channelUser.id);
+      return ok(await bound(account, caller));
     },
 
-    async getBinding(input) {
-      const channelUserId = channelId(input.channelUserId);
-      if (!channelUserId) return fail('invalid_input', { field: 'channelUserId' });
-      const binding = await stores.bindings.get(channelUserId);
+    async getBinding(input, caller) {
+      const channelUser = channelUserOf(input.channelUserId, caller);
+      if (!channelUser.ok) return channelUser;
+      const binding = await stores.bindings.get(channelUser.id);
+      const account = binding ? await stores.accounts.get(binding.username) : undefined;
       // A cancelled account's bindings stop counting; nothing needs rewriting when it is cancelled.
-      const live = binding && isLive(await stores.accounts.get(binding.username));
-      return ok({ username: live ? binding.username : null });
+      return ok(isLive(account) ? await bound(account, caller) : NO_ACCOUNT);
     },
 
-    async unbind(input): Promise<CoreResult<{ username: string | null }>> {
-      const channelUserId = channelId(input.channelUserId);
-      if (!channelUserId) return fail('invalid_input', { field: 'channelUserId' });
-      let previous: string | null = null;
-      await stores.bindings.update(channelUserId, (binding) => {
-        previous = binding?.username ?? null;
+    async unbind(input, caller) {
+      const channelUser = channelUserOf(input.channelUserId, caller);
+      if (!channelUser.ok) return channelUser;
+      let previous: string | undefined;
+      await stores.bindings.update(channelUser.id, (binding) => {
+        previous = binding?.username;
         return undefined;
       });
-      await stores.bindingRequests.delete(channelUserId);
-      return ok({ username: previous });
+      await stores.bindingRequests.delete(channelUser.id);
+      const account = previous === undefined ? undefined : await stores.accounts.get(previous);
+      return ok(account ? await bound(account, caller) : NO_ACCOUNT);
     },
   };
 }

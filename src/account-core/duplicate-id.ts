@@ -1,15 +1,15 @@
 import { CalendarNotCoveredError } from '../calendar/working-days.js';
 import { decodeBase64, detectImageType } from '../media/image-type.js';
 import { maskIdNumber, maskPhone, maskUsername } from '../privacy/mask.js';
-import { chinaDay, failWith, isLive, normalizeName, ok, type CoreContext, type Failure } from './context.js';
+import { chinaDay, failWith, isLive, normalizeName, ok, spendLookup, type CoreContext, type Failure, type Implementations } from './context.js';
 import { CORE_LIMITS } from './limits.js';
 import type { AccountRecord, AssistRecord, DuplicateRecord, ReviewRecord } from './records.js';
+import { checkOwnerProof } from './owner-proof.js';
 import { recoverableAccount } from './recovery.js';
 import { newId } from './secrets.js';
-import type { AccountCore, AssistRequest, CoreResult, DuplicateStatus, ImageUpload, ReviewSummary } from './types.js';
+import type { AssistRequest, CoreResult, DuplicateStatus, ImageUpload, ReviewStatus, ReviewSummary } from './types.js';
 
-type DuplicateId = Pick<
-  AccountCore,
+type DuplicateId = Implementations<
   | 'getDuplicateStatus'
   | 'submitPhotoReview'
   | 'requestClassmateAssist'
@@ -37,20 +37,29 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     }
   }
 
-  function summary(review: ReviewRecord): ReviewSummary {
+  /** The review as its submitter sees it: no username, no ID number. */
+  function status(review: ReviewRecord): ReviewStatus {
     // A pending review's deadline follows the current holiday calendar, which an operator may have
     // reloaded since (knowledge/calendar/<year>.yaml); a decided one keeps the date it had.
-    const dueAt = review.state === 'pending' ? (dueAtFor(new Date(review.createdAt)) ?? review.dueAt) : (review.dueAt ?? dueAtFor(new Date(review.createdAt)));
+    const dueAt =
+      review.state === 'pending' ? (dueAtFor(new Date(review.createdAt)) ?? review.dueAt) : (review.dueAt ?? dueAtFor(new Date(review.createdAt)));
     return {
       id: review.id,
-      username: review.username,
-      idNumber: review.idNumber,
       state: review.state,
       ...(review.reason === undefined ? {} : { reason: review.reason }),
       createdAt: review.createdAt,
       dueAt,
       ...(dueAt === null ? { dueAtUnavailable: 'calendar-not-covered' as const } : {}),
       ...(review.decidedAt === undefined ? {} : { decidedAt: review.decidedAt }),
+    };
+  }
+
+  /** The review as agents see it (service scope only). */
+  function summary(review: ReviewRecord): ReviewSummary {
+    return {
+      ...status(review),
+      username: review.username,
+      idNumber: review.idNumber,
       ...(review.decidedBy === undefined ? {} : { decidedBy: review.decidedBy }),
     };
   }
@@ -78,7 +87,7 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     if (account.state === 'cancelled') return fail('account_cancelled', { reason: account.cancelledReason ?? null });
     if (!account.duplicate || account.duplicate.resolvedAt) return fail('no_conflict');
     const latest = account.duplicate.latestReviewId ? await stores.reviews.get(account.duplicate.latestReviewId) : undefined;
-    if (latest?.state === 'pending') return fail('review_pending', { dueAt: summary(latest).dueAt });
+    if (latest?.state === 'pending') return fail('review_pending', { dueAt: status(latest).dueAt });
     const counts = uploadCounts(account.duplicate, day);
     if (counts.total >= CORE_LIMITS.uploadsTotal) return fail('upload_total_limit', { limit: CORE_LIMITS.uploadsTotal });
     if (counts.today >= CORE_LIMITS.uploadsPerDay) return fail('upload_daily_limit', { limit: CORE_LIMITS.uploadsPerDay });
@@ -128,8 +137,8 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
   }
 
   return {
-    async getDuplicateStatus(input) {
-      const found = await recoverableAccount(ctx, input.username);
+    async getDuplicateStatus(input, caller) {
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       const { account } = found;
       const counts = uploadCounts(account.duplicate, chinaDay(ctx.now()));
@@ -148,8 +157,8 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       const leftTotal = Math.max(0, CORE_LIMITS.uploadsTotal - counts.total);
       return ok({
         state,
-        idNumber: account.idNumber,
-        ...(latest ? { latestReview: summary(latest) } : {}),
+        maskedIdNumber: maskIdNumber(account.idNumber),
+        ...(latest ? { latestReview: status(latest) } : {}),
         uploadsToday: counts.today,
         uploadsTotal: counts.total,
         uploadsLeftToday: Math.min(leftTotal, Math.max(0, CORE_LIMITS.uploadsPerDay - counts.today)),
@@ -157,8 +166,8 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       });
     },
 
-    async submitPhotoReview(input) {
-      const found = await recoverableAccount(ctx, input.username);
+    async submitPhotoReview(input, caller) {
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       const now = ctx.now();
       const day = chinaDay(now);
@@ -198,20 +207,21 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
         await stores.reviewPhotos.delete(review.id);
         return refused;
       }
-      return ok(summary(review));
+      return ok(status(review));
     },
 
-    async requestClassmateAssist(input) {
-      if (typeof input.classmateName !== 'string' || normalizeName(input.classmateName) === '')
-        return fail('invalid_input', { field: 'classmateName' });
-      const classmatePhone = String(input.classmatePhone ?? '').replace(/[\s-]/g, '');
-      const ownPhone = String(input.ownPhone ?? '').replace(/[\s-]/g, '');
+    async requestClassmateAssist(input, caller) {
+      const classmatePhone = input.classmatePhone.replace(/[\s-]/g, '');
+      const ownPhone = input.ownPhone.replace(/[\s-]/g, '');
       if (!PHONE.test(classmatePhone)) return fail('invalid_input', { field: 'classmatePhone' });
       if (!PHONE.test(ownPhone)) return fail('invalid_input', { field: 'ownPhone' });
-      const found = await recoverableAccount(ctx, input.username);
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       const { account } = found;
       if (!account.duplicate || account.duplicate.resolvedAt) return fail('no_conflict');
+      // Naming a classmate by phone is a lookup by phone.
+      const spent = await spendLookup(ctx, caller);
+      if (spent) return spent;
 
       const owner = await stores.phones.get(classmatePhone);
       const classmate = owner ? await stores.accounts.get(owner.username) : undefined;
@@ -245,8 +255,8 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       return ok(assistView(request));
     },
 
-    async listInbox(input) {
-      const found = await recoverableAccount(ctx, input.username);
+    async listInbox(input, caller) {
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       const inbox = await stores.inboxes.get(found.account.username);
       const requests: AssistRequest[] = [];
@@ -257,13 +267,15 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       return ok({ requests });
     },
 
-    async respondToAssist(input) {
-      const found = await recoverableAccount(ctx, input.username);
+    async respondToAssist(input, caller) {
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      if (typeof input.accept !== 'boolean') return fail('invalid_input', { field: 'accept' });
+      // Accepting resolves the requester's conflict and cancels the ID's other holders: only the classmate may.
+      const refused = await checkOwnerProof(ctx, found.account, input.proof);
+      if (refused) return refused;
       let outcome: CoreResult<AssistRequest> = fail('not_found', { what: 'assist' });
       const now = ctx.now().toISOString();
-      const answered = await stores.assists.update(String(input.requestId ?? ''), (request) => {
+      const answered = await stores.assists.update(input.requestId, (request) => {
         if (!request || request.classmate !== found.account.username) return request;
         if (request.state !== 'pending') {
           outcome = fail('already_decided', { what: 'assist' });
@@ -278,8 +290,6 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     },
 
     async listReviews(input) {
-      if (input.status !== undefined && !['pending', 'rejected', 'approved'].includes(input.status))
-        return fail('invalid_input', { field: 'status' });
       let reviews: ReviewRecord[];
       if (input.status === 'pending') {
         const queue = await stores.reviewQueue.get(QUEUE);
@@ -289,15 +299,21 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
           if (review?.state === 'pending') reviews.push(review);
         }
       } else {
-        // Decided reviews are not on a hot path: agents browse them rarely.
-        reviews = (await stores.reviews.list()).filter((review) => input.status === undefined || review.state === input.status);
+        // Decided reviews are not on a hot path: agents browse them rarely, a page at a time.
+        reviews = [];
+        let cursor: string | undefined;
+        do {
+          const page = await stores.reviews.page({ ...(input.status ? { where: { state: input.status } } : {}), limit: 500, cursor });
+          reviews.push(...page.items);
+          cursor = page.cursor ?? undefined;
+        } while (cursor && reviews.length < 5000);
       }
       reviews.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
       return ok({ reviews: reviews.map(summary) });
     },
 
     async getReview(input) {
-      const review = await stores.reviews.get(String(input.reviewId ?? ''));
+      const review = await stores.reviews.get(input.reviewId);
       const photos = review ? await stores.reviewPhotos.get(review.id) : undefined;
       if (!review || !photos) return fail('not_found', { what: 'review' });
       const account = await stores.accounts.get(review.username);
@@ -310,16 +326,14 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     },
 
     async decideReview(input) {
-      if (input.decision !== 'approve' && input.decision !== 'reject') return fail('invalid_input', { field: 'decision' });
-      const agent = typeof input.agent === 'string' ? input.agent.trim() : '';
-      if (agent === '' || agent.length > 64) return fail('invalid_input', { field: 'agent' });
-      const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
+      const agent = input.agent.trim();
+      const reason = input.reason?.trim() ?? '';
       if ((input.decision === 'reject' && reason === '') || reason.length > 200) return fail('invalid_input', { field: 'reason' });
 
       const now = ctx.now().toISOString();
       let outcome: CoreResult<ReviewSummary> = fail('not_found', { what: 'review' });
       let apply = false;
-      const decided = await stores.reviews.update(String(input.reviewId ?? ''), (review) => {
+      const decided = await stores.reviews.update(input.reviewId, (review) => {
         if (!review) return review;
         if (review.state !== 'pending') {
           // A crash may have interrupted an approval's effects; approving again completes them.

@@ -22,6 +22,8 @@ export const HTTP_STATUS: Record<CoreErrorCode, number> = {
   not_bound: 422,
   wrong_credentials: 401,
   unauthorized: 401,
+  forbidden: 403,
+  proof_invalid: 403,
   account_cancelled: 403,
   id_taken: 409,
   id_pending_review: 409,

@@ -1,25 +1,31 @@
 import { toEighteenDigit, toFifteenDigit } from '../domain/id-number.js';
 import { checkPassword } from '../domain/password.js';
 import { maskEmail } from '../privacy/mask.js';
+import { limitKey } from '../security/rate-limits.js';
 import {
-  failuresWithin,
+  callerKey,
   failWith,
   isLive,
-  msUntilWindowFrees,
+  namedAccount,
   normalizeName,
   normalizeUsername,
   ok,
-  toAccountView,
+  refFor,
+  spendLookup,
+  viewFor,
+  type Caller,
   type CoreContext,
   type Failure,
+  type Implementations,
 } from './context.js';
 import { holdersOf, idStatusOf, parseIdNumber } from './id-holders.js';
 import { CORE_LIMITS } from './limits.js';
+import { checkOwnerProof } from './owner-proof.js';
 import type { AccountRecord } from './records.js';
 import { normalizeAnswer, newToken, tokenKey } from './secrets.js';
-import type { AccountCore, AccountView, CoreResult } from './types.js';
+import type { AccountView, CoreResult, RegistrationInput } from './types.js';
 
-type Identity = Pick<AccountCore, 'getIdStatus' | 'findUsername' | 'getAccount' | 'login' | 'register' | 'bindRealName'>;
+type Identity = Implementations<'getIdStatus' | 'findUsername' | 'getAccount' | 'login' | 'register' | 'bindRealName'>;
 
 const PHONE = /^1[3-9]\d{9}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -30,40 +36,29 @@ const NAME = /^[\p{Script=Han}A-Za-z·•][\p{Script=Han}A-Za-z·• ]*$/u;
 export function createIdentity(ctx: CoreContext): Identity {
   const { stores, render } = ctx;
   const fail = (code: Parameters<typeof failWith>[1], details?: Parameters<typeof failWith>[2]) => failWith(render, code, details);
-
-  async function recordFailure(key: string, windowMs: number): Promise<void> {
-    const now = ctx.now();
-    await stores.limits.update(key, (current) => ({ failures: [...failuresWithin(current, now, windowMs), now.toISOString()] }));
-  }
-
-  async function lookupBlocked(keys: string[], limit: number, windowMs: number): Promise<Failure | undefined> {
-    const now = ctx.now();
-    let waitMs = 0;
-    for (const key of keys) {
-      const failures = failuresWithin(await stores.limits.get(key), now, windowMs);
-      if (failures.length >= limit) waitMs = Math.max(waitMs, msUntilWindowFrees(failures, now, windowMs));
-    }
-    if (waitMs === 0) return undefined;
-    return fail('rate_limited', { retryAfterSeconds: Math.ceil(waitMs / 1000) });
-  }
+  const limited = (retryAfterMs: number) => fail('rate_limited', { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) });
 
   return {
-    async getIdStatus(input) {
+    async getIdStatus(input, caller) {
       const id = parseIdNumber(ctx, input.idNumber, input.idType);
       if (!id.ok) return id;
+      const spent = await spendLookup(ctx, caller);
+      if (spent) return spent;
       const record = await stores.idRecords.get(id.value);
       const { live } = await holdersOf(ctx, record);
       return ok({ status: idStatusOf(record, live) });
     },
 
-    async findUsername(input) {
-      if (typeof input.name !== 'string' || normalizeName(input.name) === '') return fail('invalid_input', { field: 'name' });
-      if (typeof input.callerId !== 'string' || input.callerId.trim() === '') return fail('invalid_input', { field: 'callerId' });
+    async findUsername(input, caller) {
       const id = parseIdNumber(ctx, input.idNumber, input.idType);
       if (!id.ok) return id;
-      const keys = [`lookup-id:${id.value}`, `lookup-caller:${input.callerId.trim()}`];
-      const blocked = await lookupBlocked(keys, CORE_LIMITS.lookupFailures, CORE_LIMITS.lookupWindowMs);
-      if (blocked) return blocked;
+      // Failures are the asker's own budget: a stranger's wrong names never lock the ID's owner out.
+      const asker = callerKey(caller);
+      const budget = await ctx.rateLimits.peek('account-lookup-failure:identity', asker);
+      if (!budget.allowed) return limited(budget.retryAfterMs);
+      const spent = await spendLookup(ctx, caller);
+      if (spent) return spent;
+      const countFailure = () => ctx.rateLimits.consume('account-lookup-failure:identity', asker);
 
       let { live, cancelled } = await holdersOf(ctx, await stores.idRecords.get(id.value));
       if (live.length === 0 && cancelled.length === 0 && id.format !== 'other') {
@@ -72,61 +67,65 @@ export function createIdentity(ctx: CoreContext): Identity {
         ({ live, cancelled } = await holdersOf(ctx, await stores.idRecords.get(alternate)));
       }
       if (live.length === 0 && cancelled.length === 0) {
-        await Promise.all(keys.map((key) => recordFailure(key, CORE_LIMITS.lookupWindowMs)));
+        await countFailure();
         return fail('not_registered', { subject: 'id' });
       }
       if (live.length === 0) return fail('account_cancelled', { reason: cancelled[0]?.cancelledReason ?? null });
       const name = normalizeName(input.name);
       const matching = live.filter((account) => normalizeName(account.name) === name);
       if (matching.length === 0) {
-        await Promise.all(keys.map((key) => recordFailure(key, CORE_LIMITS.lookupWindowMs)));
+        await countFailure();
         return fail('name_mismatch');
       }
       // The settled account first, then the oldest.
       matching.sort((a, b) => rank(a) - rank(b) || a.createdAt.localeCompare(b.createdAt));
-      return ok({ username: matching[0]!.username });
+      const found = matching[0]!;
+      return ok({ accountRef: await refFor(ctx, found, caller), maskedUsername: (await viewFor(ctx, found, caller)).maskedUsername });
     },
 
-    async getAccount(input) {
-      const account = await stores.accounts.get(normalizeUsername(String(input.username ?? '')));
-      if (!account) return fail('not_registered', { subject: 'username' });
-      return ok(toAccountView(account));
+    async getAccount(input, caller) {
+      const named = await namedAccount(ctx, input.username, caller);
+      if (!named.ok) return named;
+      if (!named.account) return fail('not_registered', { subject: 'username' });
+      return ok(await viewFor(ctx, named.account, caller));
     },
 
-    async login(input) {
-      const username = normalizeUsername(String(input.username ?? ''));
-      if (username === '' || typeof input.password !== 'string' || input.password === '') {
-        return fail('invalid_input', { field: username === '' ? 'username' : 'password' });
-      }
-      const key = `login:${username}`;
-      const blocked = await lookupBlocked([key], CORE_LIMITS.loginFailures, CORE_LIMITS.loginWindowMs);
-      if (blocked) return blocked;
+    async login(input, caller) {
+      const username = normalizeUsername(input.username);
+      if (username === '' || input.password === '') return fail('invalid_input', { field: username === '' ? 'username' : 'password' });
+      // The asker's failures limit the asker; the account itself only gets short growing delays.
+      const asker = callerKey(caller);
+      const budget = await ctx.rateLimits.peek('core-login-failure:identity', asker);
+      if (!budget.allowed) return limited(budget.retryAfterMs);
+      const delay = ctx.rateLimits.delay('core-login:account');
+      const accountKey = limitKey.account(username);
+      const waitMs = await delay.waitMs(accountKey);
+      if (waitMs > 0) return limited(waitMs);
       const account = await stores.accounts.get(username);
       if (!account || !(await ctx.hasher.verify(account.passwordHash, input.password))) {
-        await recordFailure(key, CORE_LIMITS.loginWindowMs);
+        await Promise.all([ctx.rateLimits.consume('core-login-failure:identity', asker), delay.recordFailure(accountKey)]);
         return fail('wrong_credentials');
       }
       if (account.state === 'cancelled') return fail('account_cancelled', { reason: account.cancelledReason ?? null });
-      return ok(toAccountView(account));
+      await delay.recordSuccess(accountKey);
+      return ok(await viewFor(ctx, account, caller));
     },
 
-    register: (input) => register(ctx, input),
+    register: (input, caller) => register(ctx, input, caller),
 
-    async bindRealName(input) {
-      const username = normalizeUsername(String(input.username ?? ''));
-      let outcome: CoreResult<AccountView> = fail('not_registered', { subject: 'username' });
-      await stores.accounts.update(username, (account) => {
-        if (!account) return account;
-        if (account.state === 'cancelled') outcome = fail('account_cancelled', { reason: account.cancelledReason ?? null });
-        else if (account.state === 'duplicate-unverified') outcome = fail('duplicate_unresolved');
-        else {
-          const bound = { ...account, realNameBound: true };
-          outcome = ok(toAccountView(bound));
-          return bound;
-        }
-        return account;
-      });
-      return outcome;
+    async bindRealName(input, caller) {
+      const named = await namedAccount(ctx, input.username, caller);
+      if (!named.ok) return named;
+      if (!named.account) return fail('not_registered', { subject: 'username' });
+      const refused = await checkOwnerProof(ctx, named.account, input.proof);
+      if (refused) return refused;
+      const bound = await stores.accounts.update(named.account.username, (account) =>
+        account && account.state === 'active' ? { ...account, realNameBound: true } : account,
+      );
+      if (!bound) return fail('not_registered', { subject: 'username' });
+      if (bound.state === 'cancelled') return fail('account_cancelled', { reason: bound.cancelledReason ?? null });
+      if (bound.state === 'duplicate-unverified') return fail('duplicate_unresolved');
+      return ok(await viewFor(ctx, bound, caller));
     },
   };
 }
@@ -135,31 +134,24 @@ function rank(account: AccountRecord): number {
   return account.state === 'active' ? 0 : 1;
 }
 
-async function register(ctx: CoreContext, input: Parameters<AccountCore['register']>[0]): Promise<CoreResult<AccountView>> {
+async function register(ctx: CoreContext, input: RegistrationInput, caller: Caller): Promise<CoreResult<AccountView>> {
   const { stores, render } = ctx;
   const fail = (code: Parameters<typeof failWith>[1], details?: Parameters<typeof failWith>[2]) => failWith(render, code, details);
 
-  const name = typeof input.name === 'string' ? input.name.normalize('NFKC').trim().replace(/\s+/g, ' ') : '';
+  const name = input.name.normalize('NFKC').trim().replace(/\s+/g, ' ');
   if ([...name.replace(/ /g, '')].length < 2 || name.length > 30 || !NAME.test(name)) return fail('invalid_input', { field: 'name' });
   const id = parseIdNumber(ctx, input.idNumber, input.idType ?? 'resident-id');
   if (!id.ok) return id;
-  const phone = typeof input.phone === 'string' && input.phone.trim() !== '' ? input.phone.normalize('NFKC').replace(/[\s-]/g, '') : null;
+  const phone = input.phone && input.phone.trim() !== '' ? input.phone.normalize('NFKC').replace(/[\s-]/g, '') : null;
   if (phone !== null && !PHONE.test(phone)) return fail('invalid_input', { field: 'phone' });
-  const email = typeof input.email === 'string' && input.email.trim() !== '' ? input.email.normalize('NFKC').trim().toLowerCase() : null;
+  const email = input.email && input.email.trim() !== '' ? input.email.normalize('NFKC').trim().toLowerCase() : null;
   if (email !== null && (!EMAIL.test(email) || email.length > 100)) return fail('invalid_input', { field: 'email' });
-  const username = normalizeUsername(String(input.username ?? ''));
+  const username = normalizeUsername(input.username);
   if (username === '' || ![phone, email, id.value].includes(username)) return fail('invalid_input', { field: 'username' });
-  if (typeof input.password !== 'string') return fail('invalid_input', { field: 'password' });
   const passwordProblem = checkPassword(input.password);
   if (passwordProblem) return fail('weak_password', { problem: passwordProblem });
   const questions = input.securityQuestions ?? [];
-  if (
-    !Array.isArray(questions) ||
-    questions.length > 3 ||
-    questions.some(
-      (q) => typeof q?.question !== 'string' || typeof q.answer !== 'string' || q.question.trim() === '' || normalizeAnswer(q.answer) === '',
-    )
-  ) {
+  if (questions.some((q) => q.question.trim() === '' || normalizeAnswer(q.answer) === '')) {
     return fail('invalid_input', { field: 'securityQuestions' });
   }
 
@@ -176,7 +168,7 @@ async function register(ctx: CoreContext, input: Parameters<AccountCore['registe
     questions.map(async (q) => ({ question: q.question.trim(), answerHash: await ctx.hasher.hash(normalizeAnswer(q.answer)) })),
   );
 
-  let outcome: CoreResult<AccountView> = fail('unavailable');
+  let outcome: Failure | undefined = fail('unavailable');
   let created: AccountRecord | undefined;
   // The ID record's lock serialises registrations of one ID; accounts and indexes are written
   // inside it, before the ID record that points at them.
@@ -224,12 +216,13 @@ async function register(ctx: CoreContext, input: Parameters<AccountCore['registe
       return current;
     }
     created = account;
-    outcome = ok(toAccountView(account));
+    outcome = undefined;
     return { ...current, holders: [...(current?.holders ?? []).filter((h) => h !== username), username] };
   });
 
-  if (created?.email) await sendActivation(ctx, created);
-  return outcome;
+  if (!created) return outcome ?? fail('unavailable');
+  if (created.email) await sendActivation(ctx, created);
+  return ok(await viewFor(ctx, created, caller));
 }
 
 async function uniquenessProblem(ctx: CoreContext, username: string, phone: string | null, email: string | null): Promise<Failure | undefined> {

@@ -28,7 +28,7 @@ export interface MailSender {
 }
 
 /** Stores every message in an append-only log. */
-export function createStoredOutbox(deps: { log: AppendLog<OutboxMessage>; clock: () => Date; random?: RandomBytes }): Outbox {
+export function createStoredOutbox(deps: { log: AppendLog<OutboxMessage, 'to'>; clock: () => Date; random?: RandomBytes }): Outbox {
   const random = deps.random ?? defaultRandomBytes;
   return {
     async send(message) {
@@ -45,16 +45,17 @@ export function createStoredOutbox(deps: { log: AppendLog<OutboxMessage>; clock:
     },
     async list(query = {}) {
       const recipient = query.recipient?.trim().toLowerCase();
-      const all = await deps.log.readAll();
-      const matching = recipient ? all.filter((message) => message.to.toLowerCase() === recipient) : all;
-      return matching.reverse().slice(0, Math.max(0, query.limit ?? 50));
+      const limit = Math.max(1, Math.min(500, query.limit ?? 50));
+      const page = await deps.log.page({ ...(recipient ? { where: { to: recipient } } : {}), limit });
+      return page.items;
     },
   };
 }
 
 /** The embedded outbox on the project's storage. */
 export function createEmbeddedOutbox(storage: Storage, clock: () => Date, random?: RandomBytes): Outbox {
-  return createStoredOutbox({ log: storage.log<OutboxMessage>('core-outbox'), clock, random });
+  const log = storage.log<OutboxMessage, 'to'>('core-outbox', { keys: ['to'], index: (message) => ({ to: message.to.toLowerCase() }) });
+  return createStoredOutbox({ log, clock, random });
 }
 
 /**

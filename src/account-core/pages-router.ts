@@ -1,8 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { maskUsername } from '../privacy/mask.js';
+import { limitKey, type RateLimits } from '../security/rate-limits.js';
 import type { ResetPages } from './recovery.js';
-import type { AccountCore, RegistrationInput } from './types.js';
+import type { RegistrationPages } from './registration-links.js';
+import type { CoreOperations, RegistrationInput } from './types.js';
 
 /** Renders an HTML page from `templates/` (a nunjucks Environment fits). */
 export interface PageRenderer {
@@ -11,17 +13,24 @@ export interface PageRenderer {
 
 export interface AccountCorePagesOptions {
   pages: PageRenderer;
-  /** Serve `/core/register` (the web registration form with 我要重新注册). Default true. */
+  /** Serve `/core/register/:token` (the web registration form with 我要重新注册). Default true. */
   registration?: boolean;
+  /** Password changes per IP (`password-change:ip`); the page's token is the rest of the protection. */
+  rateLimits?: RateLimits;
 }
 
 const REGISTER_COOKIE = 'core_register_form';
 
 /**
- * The embedded core's own pages, to mount at `/core`: `/reset/:token` (set a new password with a
- * single-use token), `/activate/:token` (e-mail activation) and `/register`.
+ * The embedded core's public pages, to mount at `/core` on the public port: `/reset/:token` (set
+ * a new password with a single-use token), `/activate/:token` (e-mail activation) and
+ * `/register/:token` (a one-time link a flow handed out). Each is protected by its own token;
+ * nothing else of the core is reachable from the public port.
  */
-export function createAccountCorePagesRouter(core: AccountCore & ResetPages, options: AccountCorePagesOptions): express.Router {
+export function createAccountCorePagesRouter(
+  core: Pick<ResetPages, 'inspectResetToken' | 'activateEmail'> & RegistrationPages & Pick<CoreOperations, 'resetPassword'>,
+  options: AccountCorePagesOptions,
+): express.Router {
   const router = express.Router();
   const page = (res: Response, status: number, name: string, context: object) => {
     res
@@ -58,6 +67,8 @@ export function createAccountCorePagesRouter(core: AccountCore & ResetPages, opt
     if (!checked.ok) return page(res, 410, 'reset', { state: 'invalid', message: checked.error.message });
     const maskedUsername = maskUsername(checked.value.username);
     if (password !== confirm) return page(res, 400, 'reset', { state: 'form', maskedUsername, mismatch: true });
+    const verdict = await options.rateLimits?.consume('password-change:ip', limitKey.ip(req.ip));
+    if (verdict && !verdict.allowed) return page(res, 429, 'reset', { state: 'form', maskedUsername, limited: true });
     const result = await core.resetPassword({ token, newPassword: password });
     if (result.ok) return page(res, 200, 'reset', { state: 'done', maskedUsername });
     if (result.error.code === 'weak_password' || result.error.code === 'invalid_input') {
@@ -76,12 +87,14 @@ export function createAccountCorePagesRouter(core: AccountCore & ResetPages, opt
   });
 
   if (options.registration !== false) {
-    router.get('/register', (req, res) => {
+    router.get('/register/:token', async (req, res) => {
+      const link = await core.inspectRegistrationToken({ token: req.params.token! });
+      if (!link.ok) return page(res, 410, 'register', { state: 'invalid', message: link.error.message });
       const formToken = issueFormToken(req, res);
       page(res, 200, 'register', { state: 'form', formToken, values: { idType: 'resident-id', usernameKind: 'phone' } });
     });
 
-    router.post('/register', async (req, res) => {
+    router.post('/register/:token', async (req, res) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const values = Object.fromEntries(
         Object.entries(body).filter(([key, value]) => typeof value === 'string' && !['password', 'confirm', 'answer'].includes(key)),
@@ -102,7 +115,8 @@ export function createAccountCorePagesRouter(core: AccountCore & ResetPages, opt
         securityQuestions: field('question') && field('answer') ? [{ question: field('question'), answer: field('answer') }] : [],
         reRegister: field('reRegister') === 'on',
       };
-      const result = await core.register(input);
+      const result = await core.registerWithToken({ token: req.params.token!, registration: input });
+      if (!result.ok && result.error.code === 'token_invalid') return page(res, 410, 'register', { state: 'invalid', message: result.error.message });
       if (!result.ok) {
         return page(res, 400, 'register', {
           state: 'form',
@@ -114,9 +128,9 @@ export function createAccountCorePagesRouter(core: AccountCore & ResetPages, opt
       }
       return page(res, 201, 'register', {
         state: 'done',
-        maskedUsername: maskUsername(result.value.username),
+        maskedUsername: result.value.maskedUsername,
         duplicate: result.value.state === 'duplicate-unverified',
-        emailSent: result.value.email !== null,
+        emailSent: result.value.maskedEmail !== null,
       });
     });
   }

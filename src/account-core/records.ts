@@ -1,5 +1,6 @@
-import type { DocumentStore, Storage } from '../storage/types.js';
-import type { AccountView, CodePurpose, ReviewState } from './types.js';
+import type { DocumentStore, IndexedCollection, Storage } from '../storage/types.js';
+import type { IdType } from '../domain/id-number.js';
+import type { AccountState, CodePurpose, ReviewState } from './types.js';
 
 /**
  * What the embedded core stores. Hot state is small and split: one document per account, small
@@ -8,10 +9,22 @@ import type { AccountView, CodePurpose, ReviewState } from './types.js';
  */
 
 /**
- * One account, keyed by username: the public view plus what must never leave the core (hashes,
- * internal timestamps). `toAccountView` projects it back field by field.
+ * One account, keyed by username, with what must never leave the core (hashes, full contact
+ * data, internal timestamps). `toAccountView` masks it for callers.
  */
-export interface AccountRecord extends AccountView {
+export interface AccountRecord {
+  username: string;
+  name: string;
+  idType: IdType;
+  idNumber: string;
+  phone: string | null;
+  email: string | null;
+  emailActivated: boolean;
+  realNameBound: boolean;
+  state: AccountState;
+  createdAt: string;
+  cancelledReason?: string;
+  source?: string;
   passwordHash: string;
   securityQuestions: { question: string; answerHash: string }[];
   /** Reset tokens issued before this instant are void. */
@@ -50,9 +63,10 @@ export interface CodeRecord {
   wrongAttempts: number;
 }
 
-/** A reset or activation token, keyed by the SHA-256 of the token. */
+/** A reset, activation or registration-page token, keyed by the SHA-256 of the token. */
 export interface TokenRecord {
-  kind: 'reset' | 'activate';
+  kind: 'reset' | 'activate' | 'register';
+  /** The account it acts on; empty for a registration-page token. */
   username: string;
   issuedAt: string;
   expiresAt: string;
@@ -122,6 +136,11 @@ export interface BindingRequestRecord {
   requestedAt: string;
 }
 
+/** Secrets the core keeps across restarts (the account-reference key). */
+export interface CoreSecret {
+  key: string;
+}
+
 export interface SeedMarker {
   seededAt: string;
   accounts: number;
@@ -135,7 +154,7 @@ export interface CoreStores {
   codes: DocumentStore<CodeRecord>;
   tokens: DocumentStore<TokenRecord>;
   limits: DocumentStore<LimitRecord>;
-  reviews: DocumentStore<ReviewRecord>;
+  reviews: IndexedCollection<ReviewRecord, 'state'>;
   reviewPhotos: DocumentStore<ReviewPhotos>;
   reviewQueue: DocumentStore<ReviewQueue>;
   assists: DocumentStore<AssistRecord>;
@@ -143,6 +162,7 @@ export interface CoreStores {
   bindings: DocumentStore<BindingRecord>;
   bindingRequests: DocumentStore<BindingRequestRecord>;
   meta: DocumentStore<SeedMarker>;
+  secrets: DocumentStore<CoreSecret>;
 }
 
 export function openCoreStores(storage: Storage): CoreStores {
@@ -154,7 +174,11 @@ export function openCoreStores(storage: Storage): CoreStores {
     codes: storage.documents('core-codes'),
     tokens: storage.documents('core-tokens'),
     limits: storage.documents('core-limits'),
-    reviews: storage.documents('core-reviews'),
+    reviews: storage.collection('core-reviews', {
+      keys: ['state'],
+      index: (review: ReviewRecord) => ({ state: review.state }),
+      order: (review: ReviewRecord) => review.createdAt,
+    }),
     reviewPhotos: storage.documents('core-review-photos'),
     reviewQueue: storage.documents('core-review-queue'),
     assists: storage.documents('core-assists'),
@@ -162,5 +186,6 @@ export function openCoreStores(storage: Storage): CoreStores {
     bindings: storage.documents('core-bindings'),
     bindingRequests: storage.documents('core-binding-requests'),
     meta: storage.documents('core-meta'),
+    secrets: storage.documents('core-secrets'),
   };
 }

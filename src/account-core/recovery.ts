@@ -1,14 +1,14 @@
 import { checkPassword } from '../domain/password.js';
-import { maskEmail, maskPhone } from '../privacy/mask.js';
+import { maskEmail, maskPhone, maskUsername } from '../privacy/mask.js';
+import { limitKey } from '../security/rate-limits.js';
 import { consumeCode, issueToken, reserveSend, sendCode, tokenLooksValid, tokenProblem } from './codes.js';
-import { chinaDay, failWith, normalizeUsername, ok, type CoreContext, type Failure } from './context.js';
+import { callerKey, chinaDay, failWith, namedAccount, ok, type Caller, type CoreContext, type Failure, type Implementations } from './context.js';
 import { CORE_LIMITS } from './limits.js';
 import type { AccountRecord } from './records.js';
 import { normalizeAnswer, tokenKey } from './secrets.js';
-import type { AccountCore, CoreResult, RecoveryMethod, ResetGrant } from './types.js';
+import type { CoreResult, RecoveryMethod, ResetGrant } from './types.js';
 
-type Recovery = Pick<
-  AccountCore,
+type Recovery = Implementations<
   'getRecoveryMethods' | 'sendSmsCode' | 'verifySmsCode' | 'sendResetEmail' | 'verifySecurityAnswers' | 'resetPassword'
 >;
 
@@ -20,9 +20,15 @@ export interface ResetPages {
   activateEmail(input: { token: string }): Promise<CoreResult<{ username: string; alreadyActivated: boolean }>>;
 }
 
-/** An account that may recover: it exists and is not cancelled. */
-export async function recoverableAccount(ctx: CoreContext, rawUsername: unknown): Promise<{ ok: true; account: AccountRecord } | Failure> {
-  const account = await ctx.stores.accounts.get(normalizeUsername(String(rawUsername ?? '')));
+/** An account the caller names (username or reference) that may recover: it exists and is not cancelled. */
+export async function recoverableAccount(
+  ctx: CoreContext,
+  rawUsername: string,
+  caller: Caller,
+): Promise<{ ok: true; account: AccountRecord } | Failure> {
+  const named = await namedAccount(ctx, rawUsername, caller);
+  if (!named.ok) return named;
+  const account = named.account;
   if (!account) return failWith(ctx.render, 'not_registered', { subject: 'username' });
   if (account.state === 'cancelled') return failWith(ctx.render, 'account_cancelled', { reason: account.cancelledReason ?? null });
   return { ok: true, account };
@@ -54,8 +60,8 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
   }
 
   return {
-    async getRecoveryMethods(input) {
-      const found = await recoverableAccount(ctx, input.username);
+    async getRecoveryMethods(input, caller) {
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       const { account } = found;
       const methods: RecoveryMethod[] = [];
@@ -65,22 +71,21 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
       return ok({ methods });
     },
 
-    async sendSmsCode(input) {
-      if (input.purpose !== 'reset-password' && input.purpose !== 'bind') return fail('invalid_input', { field: 'purpose' });
-      const found = await recoverableAccount(ctx, input.username);
+    async sendSmsCode(input, caller) {
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       return sendCode(ctx, found.account, input.purpose, 'sms');
     },
 
-    async verifySmsCode(input) {
-      const found = await recoverableAccount(ctx, input.username);
+    async verifySmsCode(input, caller) {
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       const spent = await consumeCode(ctx, 'reset-password', found.account.username, input.code);
       return spent.ok ? grant(found.account) : spent;
     },
 
-    async sendResetEmail(input) {
-      const found = await recoverableAccount(ctx, input.username);
+    async sendResetEmail(input, caller) {
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       const { account } = found;
       if (!account.email || !account.emailActivated) return fail('method_unavailable', { method: 'email' });
@@ -101,13 +106,13 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
       return ok({ sentTo: maskEmail(account.email), expiresAt, remainingToday: reserved.remaining });
     },
 
-    async verifySecurityAnswers(input) {
-      const found = await recoverableAccount(ctx, input.username);
+    async verifySecurityAnswers(input, caller) {
+      const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       const { account } = found;
       if (account.securityQuestions.length === 0) return fail('method_unavailable', { method: 'questions' });
-      const answers = Array.isArray(input.answers) ? input.answers : [];
-      if (answers.length !== account.securityQuestions.length || answers.some((a) => typeof a !== 'string')) {
+      const answers = input.answers;
+      if (answers.length !== account.securityQuestions.length) {
         return fail('invalid_input', { field: 'answers', expected: account.securityQuestions.length });
       }
       const key = `answers:${account.username}`;
@@ -125,8 +130,10 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
       return fail('answers_wrong', { attemptsLeft: CORE_LIMITS.answerFailuresPerDay - failures });
     },
 
-    async resetPassword(input) {
-      if (typeof input.newPassword !== 'string') return fail('invalid_input', { field: 'newPassword' });
+    async resetPassword(input, caller) {
+      // The public reset page limits per IP itself; acting for an end user, that user's budget counts.
+      const changes = caller.kind === 'end-user' ? await ctx.rateLimits.consume('password-change:identity', callerKey(caller)) : undefined;
+      if (changes && !changes.allowed) return fail('rate_limited', { retryAfterSeconds: Math.ceil(changes.retryAfterMs / 1000) });
       const problem = checkPassword(input.newPassword);
       if (problem) return fail('weak_password', { problem });
       const usable = await usableToken(input.token, 'reset');
@@ -141,18 +148,18 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
         return { ...record, usedAt: now.toISOString() };
       });
       if (!claimed) return fail('token_invalid', { reason: 'used', kind: 'reset' });
-      let outcome: CoreResult<{ username: string }> = fail('token_invalid', { reason: 'unknown', kind: 'reset' });
+      let outcome: CoreResult<{ maskedUsername: string }> = fail('token_invalid', { reason: 'unknown', kind: 'reset' });
       await stores.accounts.update(usable.account.username, (account) => {
         if (!account) return account;
         if (account.state === 'cancelled') {
           outcome = fail('account_cancelled', { reason: account.cancelledReason ?? null });
           return account;
         }
-        outcome = ok({ username: account.username });
+        outcome = ok({ maskedUsername: maskUsername(account.username) });
         return { ...account, passwordHash, passwordChangedAt: now.toISOString() };
       });
       // A fresh password clears the lockout it may have been chosen to escape.
-      if (outcome.ok) await stores.limits.delete(`login:${usable.account.username}`);
+      if (outcome.ok) await ctx.rateLimits.delay('core-login:account').recordSuccess(limitKey.account(usable.account.username));
       return outcome;
     },
 

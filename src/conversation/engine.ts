@@ -622,7 +622,8 @@ class Turn {
       userId: this.state.userId,
       now: this.now,
       render: this.deps.render,
-      core: this.deps.core,
+      // Flows act for this conversation's user only: the core takes the end user from here, never from input.
+      core: this.deps.core.forEndUser(this.state.conversationId),
       helpdesk: this.deps.helpdesk,
       publicUrl: this.deps.publicUrl,
       history: this.state.history,

@@ -193,6 +193,7 @@ export interface FlowContext {
   userId: string;
   now: Date;
   render: Render;
+  /** The account core acting for this conversation's user (`forEndUser(conversationId)`). */
   core: AccountCore;
   helpdesk?: HelpdeskPort;
   /** Absolute base URL for links shown to users. */
