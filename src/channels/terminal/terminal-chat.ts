@@ -1,69 +1,74 @@
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import readline from 'node:readline/promises';
+import readline from 'node:readline';
 import pino from 'pino';
 import { loadConfig } from '../../config.js';
-import type { InboundImage, TurnResult } from '../../conversation/types.js';
 import { createTextRenderer } from '../../render/renderer.js';
 import { createService } from '../../service.js';
+import { InProcessChat, RemoteChat, type ChatTransport } from './chat-transport.js';
+import { TerminalSession } from './terminal-session.js';
+
+/** How often the terminal looks for messages from agents. */
+const AGENT_POLL_MS = 3000;
 
 /**
  * `npm run chat`: talk to the assistant in a terminal. When the service is already running on
- * PORT, the chat goes through its /api/chat (same state, same data); otherwise the same engine
- * runs in this process, without opening any port.
+ * PORT, the chat goes through its integration API with CHAT_API_TOKEN (same state, same data,
+ * and agents' replies); otherwise the same engine runs in this process, without opening any port.
  */
-type Send = (text: string | undefined, image?: InboundImage) => Promise<TurnResult>;
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const render = createTextRenderer(config.templatesDir);
   const url = `http://127.0.0.1:${config.port}`;
   const userId = `terminal-${os.userInfo().username}`;
-  let send: Send;
-  let close = async () => {};
+  let transport: ChatTransport;
   if (await isRunning(url)) {
-    send = (text, image) => remoteTurn(url, userId, text, image);
+    if (!config.chatApiToken) {
+      // The running service holds the data directory, so the engine cannot run here instead.
+      console.log(render('terminal/token-needed', { url }));
+      process.exitCode = 1;
+      return;
+    }
+    transport = new RemoteChat(url, config.chatApiToken, userId);
     console.log(render('terminal/welcome', { remote: true, url }));
   } else {
     const service = await createService({ config, logger: pino({ level: 'error' }), listeners: false });
-    send = (text, image) => service.assistant.handle({ channel: 'terminal', userId, text, image });
-    close = () => service.close();
+    transport = new InProcessChat(service, userId);
     console.log(render('terminal/welcome', { remote: false, dataDir: config.dataDir }));
   }
 
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
-  const prompt = render('terminal/prompt');
-  const label = render('terminal/assistant');
+  rl.setPrompt(render('terminal/prompt'));
+  // Messages that arrive while the user is typing are printed above the prompt, which is redrawn with the typed text.
+  const print = (text: string) => {
+    if (process.stdout.isTTY) {
+      readline.clearLine(process.stdout, 0);
+      readline.cursorTo(process.stdout, 0);
+    }
+    console.log(text);
+  };
+  const session = new TerminalSession(transport, render, print);
+  let busy = false;
+  const poller = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void session.showAgentMessages().finally(() => {
+      busy = false;
+      rl.prompt(true);
+    });
+  }, AGENT_POLL_MS);
   try {
-    for (;;) {
-      let line: string;
-      try {
-        line = (await rl.question(prompt)).trim();
-      } catch {
-        break; // end of input
-      }
-      if (line === '/quit' || line === '/exit') break;
-      if (line === '') continue;
-      let result: TurnResult;
-      if (line.startsWith('/image ')) {
-        const file = line.slice('/image '.length).trim();
-        let data: Buffer;
-        try {
-          data = await readFile(file);
-        } catch {
-          console.log(render('terminal/image-error', { path: file }));
-          continue;
-        }
-        result = await send(undefined, { name: path.basename(file), type: '', data });
-      } else {
-        result = await send(line);
-      }
-      for (const reply of result.replies) console.log(`${label}${reply.type === 'text' ? reply.text : reply.url}\n`);
+    rl.prompt();
+    for await (const line of rl) {
+      busy = true;
+      const next = await session.handleLine(line);
+      busy = false;
+      if (next === 'quit') break;
+      rl.prompt();
     }
   } finally {
+    clearInterval(poller);
     rl.close();
-    await close();
+    await transport.close();
   }
 }
 
@@ -74,14 +79,6 @@ async function isRunning(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function remoteTurn(url: string, userId: string, text: string | undefined, image?: InboundImage): Promise<TurnResult> {
-  const body = { userId, text, image: image && { name: image.name, type: image.type, data: image.data.toString('base64') } };
-  const response = await fetch(`${url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const payload = (await response.json()) as TurnResult & { error?: string };
-  if (!response.ok) return { replies: [{ type: 'text', text: payload.error ?? String(response.status) }], topic: null, flow: null, choices: [] };
-  return payload;
 }
 
 main().catch((error: unknown) => {
