@@ -3,7 +3,8 @@ import type { Request, Response } from 'express';
 import type { WorkingDayCalendar } from '../calendar/working-days.js';
 import { parseInboundMail } from './mail/inbound-mail.js';
 import { createMailTransport, Mailer, sentMailLogSchema, type MailTransport } from './mail/mailer.js';
-import { DEFAULT_MAX_MAIL_BYTES, startSmtpListener, type SmtpListener } from './mail/smtp-listener.js';
+import { DEFAULT_MAX_MAIL_BYTES, MailRefusal, startSmtpListener, type SmtpListener } from './mail/smtp-listener.js';
+import { createSenderVerifier, type MailDnsResolver } from './mail/mail-auth.js';
 import type { Assistant } from '../conversation/assistant.js';
 import type { FeatureModule, ServiceContext } from '../feature-module.js';
 import { AgentDirectory, argon2Hasher, type AgentHasher } from './console/agents.js';
@@ -35,6 +36,8 @@ export interface HelpdeskModuleOptions {
   calendar?: WorkingDayCalendar;
   /** Largest inbound mail accepted. */
   maxMailBytes?: number;
+  /** DNS lookups for SPF, DKIM and DMARC (tests pass a fake resolver); default: the system's DNS. */
+  mailDnsResolver?: MailDnsResolver;
 }
 
 /** The parts of a running help desk that tests and tools may reach. */
@@ -103,7 +106,18 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
           mail: { replyOnTicket: (ticket, text) => intake!.replyOnTicket(ticket, text) },
         }),
       });
-      intake = new EmailIntake({ tickets, store, mailer, storage, render: context.render, audit, clock, logger, supportAddress });
+      intake = new EmailIntake({
+        tickets,
+        store,
+        mailer,
+        storage,
+        render: context.render,
+        audit,
+        clock,
+        logger,
+        supportAddress,
+        rateLimits: context.rateLimits,
+      });
       const agents = new AgentDirectory(storage, options.hasher ?? argon2Hasher(), clock);
       const recomputer = new CalendarRecomputer({ calendar, tickets, core: context.core, audit, logger });
       handle = { tickets, agents, intake, mailer, audit, calendar: recomputer };
@@ -133,6 +147,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       await parts.calendar.afterStart();
       mountConsole(app, context, parts);
       if (context.listeners) {
+        const senders = createSenderVerifier({ resolver: options.mailDnsResolver, mta: config.smtp.supportAddress.split('@')[1], logger });
         try {
           listener = await startSmtpListener({
             host: config.smtp.host,
@@ -142,8 +157,17 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
             logger,
             name: config.smtp.supportAddress.split('@')[1],
             onMessage: async (raw, envelope) => {
-              const outcome = await parts.intake.receive(await parseInboundMail(raw, envelope));
-              logger.info({ outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}) }, 'inbound mail');
+              const parsed = await parseInboundMail(raw, envelope);
+              parsed.auth = await senders.verify({
+                raw,
+                from: parsed.from?.address ?? null,
+                mailFrom: envelope.mailFrom,
+                remoteAddress: envelope.remoteAddress,
+                helo: envelope.helo,
+              });
+              const outcome = await parts.intake.receive(parsed);
+              logger.info({ outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}), auth: parsed.auth }, 'inbound mail');
+              if (outcome.kind === 'deferred') throw new MailRefusal(450, 'Too many new tickets from this sender; try again later');
             },
           });
           logger.info({ host: config.smtp.host, port: listener.port }, 'ticket mail listener ready');

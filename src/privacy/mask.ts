@@ -28,8 +28,12 @@ export function maskUsername(username: string): string {
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 const LONG_ID = /(?<![0-9A-Za-z])\d(?:[ -]?\d){13,16}[ -]?[\dXx](?![0-9A-Za-z])/g;
-const PHONE = /(?<!\d)1[3-9]\d(?:[ -]?\d){8}(?!\d)/g;
+// A mobile number in every form people write it: 13912345678, 139 1234 5678, 139-1234-5678, with or
+// without the country code (+86, 86, 0086, +86 followed by a space or dash).
+const PHONE = /(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d){8}(?!\d)/g;
 const CODE = /(?<![0-9A-Za-z])\d{6}(?![0-9A-Za-z])/g;
+// A code read out in two halves: 123 456, 123-456.
+const SPACED_CODE = /(?<![0-9A-Za-z])\d{3}[ -]\d{3}(?![0-9A-Za-z]|[ -]\d)/g;
 // One-time links carry a secret token in their last path segment.
 const RESET_LINK = /(\/core\/(?:reset|verify|activate)\/)[A-Za-z0-9_-]{8,}/g;
 
@@ -58,8 +62,9 @@ export function redactSensitive(text: string): string {
   };
   mask(EMAIL, (email) => maskEmail(email));
   mask(LONG_ID, (id) => maskIdNumber(id.replace(/[ -]/g, '')));
-  mask(PHONE, (phone) => maskPhone(phone.replace(/[ -]/g, '')));
+  mask(PHONE, (phone) => maskPhone(phone.replace(/[ -]/g, '').slice(-11)));
   mask(CODE, () => '******');
+  mask(SPACED_CODE, () => '******');
   mask(RESET_LINK, (_link, prefix) => `${prefix}***`);
   return written;
 }

@@ -44,8 +44,15 @@ export async function startMailSink(): Promise<MailSink> {
 }
 
 /** A mail client pointed at the help desk's SMTP listener. */
-export function mailClient(port: number) {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+export function mailClient(port: number, localAddress?: string) {
+  // `localAddress` picks the loopback address the client connects from (see email-dns.ts).
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    ...(localAddress ? { localAddress } : {}),
+  });
   onTestFinished(() => transport.close());
   return transport;
 }

@@ -7,12 +7,28 @@ export interface MailEnvelope {
   mailFrom: string | null;
   rcptTo: string[];
   remoteAddress: string;
+  /** The name the client gave in EHLO/HELO. */
+  helo: string;
+}
+
+/** A message the handler will not take now; the client is answered with `responseCode` (e.g. 450: try later). */
+export class MailRefusal extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MailRefusal';
+  }
 }
 
 export interface SmtpListenerOptions {
   host: string;
   port: number;
-  /** Recipient addresses accepted (lower case); anything else is refused, so this is no relay. */
+  /**
+   * Recipient addresses accepted (lower case), each also with a `+tag` (`support+t.<token>@…`,
+   * the per-ticket reply address); anything else is refused, so this is no relay.
+   */
   acceptAddresses: string[];
   /** Largest message accepted, in bytes. */
   maxBytes: number;
@@ -46,24 +62,37 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
     size: options.maxBytes,
     logger: false,
     onRcptTo(address: SMTPServerAddress, _session: SMTPServerSession, callback: (error?: Error) => void) {
-      if (accepted.has(address.address.toLowerCase())) return callback();
+      if (accepted.has(address.address.toLowerCase().replace(/\+[^@]*@/, '@'))) return callback();
       callback(smtpError(550, 'No such mailbox here'));
     },
     onData(stream, session, callback) {
+      // Past the limit nothing more is kept: the rest is only read off the socket (SMTP cannot
+      // answer before the final dot), so an oversized mail costs no memory beyond `maxBytes`.
       const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      stream.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received <= options.maxBytes) chunks.push(chunk);
+        else chunks.length = 0;
+      });
       stream.on('error', (error) => callback(error));
       stream.on('end', () => {
-        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return callback(smtpError(552, 'Message too large'));
+        if (received > options.maxBytes || (stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
+          const kept = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+          options.logger.warn({ bytes: received, kept, maxBytes: options.maxBytes }, 'inbound mail refused: too large');
+          return callback(smtpError(552, 'Message too large'));
+        }
         const mailFrom = session.envelope.mailFrom === false ? null : session.envelope.mailFrom.address || null;
         const envelope: MailEnvelope = {
           mailFrom,
           rcptTo: session.envelope.rcptTo.map((rcpt) => rcpt.address),
           remoteAddress: session.remoteAddress,
+          helo: session.hostNameAppearsAs ?? '',
         };
         options.onMessage(Buffer.concat(chunks), envelope).then(
           () => callback(),
           (error: unknown) => {
+            if (error instanceof MailRefusal) return callback(smtpError(error.responseCode, error.message));
             options.logger.error({ err: error }, 'inbound mail could not be stored; asking the sender to retry');
             callback(smtpError(451, 'Temporary failure, try again later'));
           },

@@ -94,6 +94,11 @@ export interface TicketMail {
   messageIds: string[];
   /** The user's latest Message-ID: our next reply answers it. */
   lastInboundId?: string;
+  /**
+   * The secret that lets a mail join this ticket (see mail/thread-token.ts); sent only to the
+   * requester, in our Reply-To address and Message-IDs. Absent on tickets stored before tokens.
+   */
+  token?: string;
 }
 
 /** What the queue shows of an open ticket. Kept in one small index document. */
