@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
@@ -6,9 +6,11 @@ import { loadConfig } from '../config.js';
 import { createService } from '../service.js';
 
 /**
- * A server for `npm run bench`, run in its own process so the load generator does not steal
- * its CPU. `app`: the whole service on a fresh data directory (real lowdb, real durability).
- * `bare`: an express route that parses the same JSON and returns a fixed reply: the baseline.
+ * A server for `npm run bench`, run in its own process so the load generator's work is not
+ * counted in its event loop. `app`: the whole service on a fresh data directory (SQLite, durable
+ * commits; or DATABASE_URL when set) with the chat API token and WeChat token the bench passes in
+ * its environment. `bare`: an express route that parses the same JSON and returns a fixed reply:
+ * the baseline.
  */
 async function main(): Promise<void> {
   const mode = process.argv[2];
@@ -24,7 +26,11 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chsi-bench-'));
   const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SMTP_PORT: '0' });
   const service = await createService({ config });
-  const stop = () => void service.close().finally(() => process.exit(0));
+  const stop = () =>
+    void service.close().finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   await service.listen().then((port) => report({ port }));
