@@ -168,12 +168,14 @@ describe('escalate: 转人工', () => {
 
     const replied = await handle.tickets.reply(row!.id, 'admin', '请联系学校学籍管理部门核实后修改。');
     expect(replied.ok && replied.value.delivery).toBe('sent');
-    const inbox = (await (await fetch(`${baseUrl}/api/chat/messages?userId=web-user-5`)).json()) as { messages: { replies: { text: string }[] }[] };
+    const inbox = (await (await fetch(`${baseUrl}/api/chat/messages?userId=web-user-5`, { headers: service.chatApiHeaders })).json()) as {
+      messages: { replies: { text: string }[] }[];
+    };
     expect(inbox.messages[0]!.replies[0]!.text).toContain('请联系学校学籍管理部门核实后修改。');
     expect((await handle.tickets.get(row!.id))!.sla.respondedAt).toBeDefined();
 
     await handle.tickets.close(row!.id, 'admin');
-    const after = (await (await fetch(`${baseUrl}/api/chat/messages?userId=web-user-5&after=1`)).json()) as {
+    const after = (await (await fetch(`${baseUrl}/api/chat/messages?userId=web-user-5&after=1`, { headers: service.chatApiHeaders })).json()) as {
       messages: { replies: { text: string }[] }[];
     };
     expect(after.messages[0]!.replies[0]!.text).toContain('已处理完毕并关闭');
