@@ -153,9 +153,10 @@ export async function startEngine(options: ChatOptions = {}): Promise<ChatEngine
     SMTP_PORT: '0',
     ...options.env,
   });
-  // The demo core shares the chat's store, as the embedded core shares the service's storage in production.
   const store = options.dataDir ? createSqliteStorage(options.dataDir, { clock: clock.now }) : createMemoryStorage();
-  const core = options.core ?? (await createDemoCore(clock, store));
+  // In memory the demo core shares the chat's store, as the embedded core shares the service's storage in
+  // production; with a data directory it keeps its own, so it outlives `restart()` like a separate core would.
+  const core = options.core ?? (await createDemoCore(clock, options.dataDir ? createMemoryStorage() : store));
   const desk = options.helpdesk ? helpdeskModule() : undefined;
   const service = await createService({
     config,

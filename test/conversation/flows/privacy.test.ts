@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConversationState } from '../../../src/conversation/types.js';
-import type { Answer } from '../../helpers/test-service.js';
+import type { Answer } from '../../helpers/transcript.js';
 import { CHEN_JING, FREE_ID, LI_MING, PENDING_ID, ZHANG_WEI, image, latestCode, startWithLogCapture } from './support.js';
 
 const PASSWORDS = ['Demo@2024a', 'Demo@2024b', 'Demo@2024c', 'Demo@2024d', 'Newpass2024'];
@@ -8,12 +7,12 @@ const FULL_IDS = [LI_MING.id, CHEN_JING.id, PENDING_ID, FREE_ID, '11010519491231
 
 describe('privacy across the guided flows', () => {
   it('never shows or logs a full ID number, a verification code or a password', async () => {
-    const { service, core, logLines } = await startWithLogCapture();
+    const { engine, core, logLines } = await startWithLogCapture();
     const answers: Answer[] = [];
     const talk = (userId: string) => {
-      const user = service.user(userId);
+      const chat = engine.chat(userId);
       return async (text: string) => {
-        const answer = await user.says(text);
+        const answer = await chat.user(text);
         answers.push(answer);
         return answer;
       };
@@ -61,8 +60,8 @@ describe('privacy across the guided flows', () => {
     await duplicate('13800001234');
     await duplicate(await latestCode(core, '13800001234'));
     await duplicate('1');
-    answers.push(await service.user('p4').sendsImage(image('png')));
-    answers.push(await service.user('p4').sendsImage(image('jpeg')));
+    answers.push(await engine.chat('p4').sendImage(image('png')));
+    answers.push(await engine.chat('p4').sendImage(image('jpeg')));
     await duplicate(`身份证 ${PENDING_ID}`);
     await duplicate(FREE_ID);
 
@@ -70,8 +69,8 @@ describe('privacy across the guided flows', () => {
     const codes = outbox.ok ? outbox.value.messages.flatMap((message) => /\b\d{6}\b/.exec(message.body)?.[0] ?? []) : [];
     expect(codes.length).toBeGreaterThanOrEqual(3);
 
-    const sessions = await service.service.context.storage.documents<ConversationState>('sessions').list();
-    const history = sessions.flatMap((session) => session.history.map((entry) => entry.text));
+    const sessions = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((userId) => engine.chat(userId).session()));
+    const history = sessions.flatMap((session) => session?.history.map((entry) => entry.text) ?? []);
     expect(history.length).toBeGreaterThan(20);
     expect(logLines.length).toBeGreaterThan(20);
 

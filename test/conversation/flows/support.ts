@@ -1,20 +1,13 @@
-import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { Logger } from 'pino';
-import { onTestFinished } from 'vitest';
 import type { EmbeddedAccountCore } from '../../../src/account-core/index.js';
-import { loadConfig, projectRoot } from '../../../src/config.js';
 import { createLogger } from '../../../src/logging.js';
-import { createService } from '../../../src/service.js';
-import { createMemoryStorage } from '../../../src/storage/memory-storage.js';
 import { TestClock } from '../../helpers/clock.js';
 import { CHEN_JING, createDemoCore, FREE_ID, latestCode, LI_MING, PENDING_ID, sentCount, WANG_FANG, ZHANG_WEI } from '../../helpers/demo-core.js';
+import type { TestService } from '../../helpers/test-service.js';
+import { startTestService } from '../../helpers/test-service.js';
+import { startEngine, type ChatEngine } from '../../helpers/transcript.js';
 
 export { CHEN_JING, createDemoCore, FREE_ID, latestCode, LI_MING, PENDING_ID, sentCount, WANG_FANG, ZHANG_WEI };
-import { tempDir } from '../../helpers/temp-dir.js';
-import { startTestService, TestService } from '../../helpers/test-service.js';
-
-const DEMO_SEED = path.join(projectRoot, 'src', 'account-core', 'demo-accounts.json');
 
 export interface FlowHarness {
   service: TestService;
@@ -22,16 +15,16 @@ export interface FlowHarness {
   clock: TestClock;
 }
 
-/** The whole service with the demo core; `dataDir` persists conversations for restart tests. */
-export async function startWithDemoCore(options: { clock?: TestClock; core?: EmbeddedAccountCore; dataDir?: string } = {}): Promise<FlowHarness> {
+/** The whole service over HTTP with the demo core, for the few flow tests that go through /api/chat. */
+export async function startWithDemoCore(options: { clock?: TestClock; core?: EmbeddedAccountCore } = {}): Promise<FlowHarness> {
   const clock = options.clock ?? new TestClock();
   const core = options.core ?? (await createDemoCore(clock));
-  const service = await startTestService({ clock, core, dataDir: options.dataDir });
+  const service = await startTestService({ clock, core });
   return { service, core, clock };
 }
 
-/** Every line the service logs, as text, at debug level and with the production redaction. */
-export async function startWithLogCapture(clock = new TestClock()): Promise<FlowHarness & { logLines: string[] }> {
+/** The engine (no HTTP) logging every line, as text, at trace level and with the production redaction. */
+export async function startWithLogCapture(): Promise<{ engine: ChatEngine; core: EmbeddedAccountCore; logLines: string[] }> {
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -44,20 +37,8 @@ export async function startWithLogCapture(clock = new TestClock()): Promise<Flow
       done();
     },
   });
-  const logger: Logger = createLogger('trace', sink);
-  const core = await createDemoCore(clock);
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: tempDir('chsi-flows-'),
-    LOG_LEVEL: 'trace',
-    SMTP_PORT: '0',
-    ACCOUNT_CORE_SEED: DEMO_SEED,
-  });
-  const built = await createService({ config, clock: clock.now, logger, storage: createMemoryStorage(), core });
-  const port = await built.listen();
-  onTestFinished(() => built.close());
-  return { service: new TestService(built, clock, `http://127.0.0.1:${port}`, config), core, clock, logLines };
+  const engine = await startEngine({ logger: createLogger('trace', sink), env: { LOG_LEVEL: 'trace' } });
+  return { engine, core: engine.core, logLines };
 }
 
 /** A tiny valid image of the given kind, padded to at least `bytes` bytes. */
