@@ -17,7 +17,8 @@ const nonBlank = (max: number) => z.string().trim().min(1).max(max);
 const idType = z.enum(['resident-id', 'other']);
 const timestamp = z.string();
 const image = z.object({ name: text(255), type: text(100), data: z.string().max(DEFAULT_BODY_LIMIT) });
-const username = text(100);
+// A username as typed (at most 100 characters) or an account reference from an earlier answer.
+const username = text(400);
 const channelUserId = nonBlank(200).optional();
 const ownerProof = z.union([z.object({ password: text(128) }).strict(), z.object({ smsCode: text(32) }).strict()]);
 const empty = z.object({}).strict() as z.ZodType<Record<string, never>, z.ZodTypeDef, unknown>;

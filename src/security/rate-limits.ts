@@ -205,7 +205,8 @@ export function createRateLimits(options: RateLimitsOptions = {}): RateLimits {
     async peek(name, key) {
       const policy = options.policies?.[name] ?? DEFAULT_RATE_LIMITS[name];
       const state = await limiter(name).get(key);
-      const spent = state?.consumedPoints ?? 0;
+      // The memory store forgets a window by timer; a window already past counts as empty.
+      const spent = state && state.msBeforeNext > 0 ? state.consumedPoints : 0;
       if (spent < policy.points) return { allowed: true, remaining: policy.points - spent };
       return { allowed: false, retryAfterMs: state?.msBeforeNext ?? 0, limit: name };
     },

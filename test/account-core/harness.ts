@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
+import { vi } from 'vitest';
 import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
 import { projectRoot } from '../../src/config.js';
 import { createEmbeddedAccountCore, seedAccountCore, type EmbeddedAccountCore } from '../../src/account-core/embedded-core.js';
@@ -41,10 +42,21 @@ export const START = '2026-11-23T10:00:00+08:00';
 
 export function createTestClock(start = START): TestClock {
   let current = new Date(start);
+  // Rate limiters read Date.now(): under fake timers, the system time follows this clock.
+  const sync = () => {
+    if (vi.isFakeTimers()) vi.setSystemTime(current);
+  };
+  sync();
   return {
     now: () => new Date(current.getTime()),
-    set: (iso) => void (current = new Date(iso)),
-    advance: (ms) => void (current = new Date(current.getTime() + ms)),
+    set: (iso) => {
+      current = new Date(iso);
+      sync();
+    },
+    advance: (ms) => {
+      current = new Date(current.getTime() + ms);
+      sync();
+    },
   };
 }
 
@@ -79,7 +91,7 @@ export async function createSeededCore(options: { storage?: Storage; clock?: Tes
 /** An express app with the core's API at /core/v1 and its pages at /core, on 127.0.0.1:0. */
 export async function serve(core: EmbeddedAccountCore, options: { apiToken?: string } = {}): Promise<{ baseUrl: string; close(): Promise<void> }> {
   const app = express();
-  app.use('/core/v1', createAccountCoreRouter(core, { render, apiToken: options.apiToken }));
+  if (options.apiToken) app.use('/core/v1', createAccountCoreRouter(core, { render, apiToken: options.apiToken }));
   app.use('/core', createAccountCorePagesRouter(core, { pages: createPageEnvironment(templatesDir) }));
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
