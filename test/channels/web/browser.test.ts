@@ -4,6 +4,7 @@ import { deflateSync } from 'node:zlib';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startHelpdesk } from '../../helpdesk/support.js';
+import { startTestService } from '../../helpers/test-service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const missingBrowser = !existsSync(CHROMIUM) && !process.env.CI;
@@ -150,5 +151,61 @@ describe('the web chat on a 375 px phone screen', () => {
       if (process.env.WEB_CHAT_SCREENSHOT) await page.screenshot({ path: process.env.WEB_CHAT_SCREENSHOT });
     },
     90_000,
+  );
+
+  it.skipIf(missingBrowser)(
+    'shows the typing state with send disabled while a message is in flight, lets a failed send be retried, and links only our own domains',
+    async () => {
+      const service = await startTestService();
+      const browser = await launch();
+      const page = await (await browser.newContext({ viewport: PHONE, locale: 'zh-CN' })).newPage();
+      await page.goto(`${service.baseUrl}/`);
+
+      // The first send is held in flight, then dropped as if the network failed.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let calls = 0;
+      await page.route('**/chat/messages', async (route) => {
+        calls += 1;
+        if (calls > 1) return route.continue();
+        await held;
+        await route.abort('internetdisconnected');
+      });
+      await page.fill('#text', '收不到验证码怎么办');
+      await page.click('#send');
+      await page.locator('#typing').waitFor({ state: 'visible' });
+      expect(await page.locator('#send').isDisabled()).toBe(true);
+      // A second press while in flight sends nothing.
+      await page.fill('#text', '再发一条');
+      await page.locator('#form').evaluate((form: HTMLFormElement) => form.requestSubmit());
+      expect(calls).toBe(1);
+      release();
+
+      const failed = page.locator('.msg--failed');
+      await failed.waitFor();
+      expect(await failed.innerText()).toContain('这条消息没有发出去');
+      expect(await page.locator('#send').isDisabled()).toBe(false);
+      await failed.locator('.msg__retry').click();
+      await page.locator('.msg--bot', { hasText: '信号' }).waitFor({ timeout: 10_000 });
+      expect(await page.locator('.msg--failed').count()).toBe(0);
+      expect(calls).toBe(2);
+
+      // An agent's message arrives live; only links to 学信网 and to us are clickable.
+      const ownLink = `${service.config.publicUrl}/core/reset/abc`;
+      const cookie = (await page.context().cookies()).find((c) => c.name === 'chsi_chat')!;
+      const identity = decodeURIComponent(cookie.value).slice(2, 26);
+      await service.service.context.delivery.deliver('web', identity, [
+        { type: 'text', text: `请看 https://www.chsi.com.cn/help/ 或 ${ownLink} ，不要打开 http://chsi.com.cn.evil.example/x 。` },
+      ]);
+      const pushed = page.locator('.msg--agent');
+      await pushed.waitFor({ timeout: 10_000 });
+      expect(await pushed.locator('a').evaluateAll((links) => links.map((link) => (link as HTMLAnchorElement).href))).toEqual([
+        'https://www.chsi.com.cn/help/',
+        ownLink,
+      ]);
+      expect(await pushed.innerText()).toContain('http://chsi.com.cn.evil.example/x');
+      expect(await pushed.locator('.msg__time').innerText()).toMatch(/\d{2}:\d{2}/);
+    },
+    60_000,
   );
 });
