@@ -127,7 +127,9 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
           dispatcher,
           clock: context.clock,
           logger: context.logger,
-          seenNonces: context.coordination?.redis ? new RedisSeenNonces(context.coordination.redis, 'chsi:wechat:nonce:') : undefined,
+          seenNonces: context.coordination?.redis
+            ? new RedisSeenNonces(context.coordination.redis, `${context.config.redis?.keyPrefix ?? 'chsi:'}wechat:nonce:`)
+            : undefined,
         }),
       );
       sweeper = setInterval(() => {
