@@ -8,7 +8,7 @@ import { statusOf, type ConsoleError, type ConsoleService } from './console-serv
 import { sendPrivateImage } from '../tickets/image-response.js';
 import { queueRowJson, ticketJson } from './presenter.js';
 import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
-import type { TicketService } from '../tickets/ticket-service.js';
+import type { QueueFilter, TicketService } from '../tickets/ticket-service.js';
 
 export interface AgentApiDeps {
   auth: ConsoleAuth;
@@ -34,6 +34,7 @@ const passwordSchema = z.object({ current: z.string().min(1).max(256), next: z.s
 const statusSchema = z.enum(['open', 'closed', 'all']).optional();
 const channelSchema = z.enum(['web', 'wechat', 'wechaty', 'email', 'terminal']).optional();
 const slaSchema = z.enum(['breached', 'warning', 'not-covered']).optional();
+const pagingSchema = z.object({ cursor: z.string().max(500).optional(), limit: z.coerce.number().int().min(1).max(200).optional() });
 
 /**
  * The agent API (CONTRACT.md): a JSON mirror of the console. Every route but login answers
@@ -76,20 +77,42 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
     res.json({ username: agent.username, role: agent.role });
   });
 
-  router.get('/tickets', async (req, res) => {
+  const queueFilter = (req: Request, res: Response): QueueFilter | undefined => {
     const status = statusSchema.safeParse(req.query.status ?? undefined);
     const channel = channelSchema.safeParse(req.query.channel ?? undefined);
     const sla = slaSchema.safeParse(req.query.sla ?? undefined);
-    if (!status.success || !channel.success || !sla.success) return bad(res);
+    const paging = pagingSchema.safeParse({ cursor: req.query.cursor ?? undefined, limit: req.query.limit ?? undefined });
+    if (!status.success || !channel.success || !sla.success || !paging.success) return undefined;
     const assignee = typeof req.query.assignee === 'string' ? (req.query.assignee === 'me' ? agentOf(res).username : req.query.assignee) : undefined;
-    const rows = await deps.console.queue({
+    return {
       status: status.data,
       channel: channel.data,
       sla: sla.data,
       assignee,
       query: typeof req.query.q === 'string' ? req.query.q : undefined,
-    });
-    res.json(rows.map(queueRowJson));
+      ...paging.data,
+    };
+  };
+
+  // The contract's list: a JSON array (one page); the next page is linked in the `Link` header.
+  router.get('/tickets', async (req, res) => {
+    const filter = queueFilter(req, res);
+    if (!filter) return bad(res);
+    const page = await deps.console.queuePage(filter);
+    if (page.cursor) {
+      const next = new URLSearchParams(Object.entries(req.query).filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
+      next.set('cursor', page.cursor);
+      res.setHeader('Link', `</api/agent/tickets?${next.toString()}>; rel="next"`);
+    }
+    res.json(page.rows.map(queueRowJson));
+  });
+
+  // The same page with its cursor and the counts per filter, for clients that page.
+  router.get('/queue', async (req, res) => {
+    const filter = queueFilter(req, res);
+    if (!filter) return bad(res);
+    const page = await deps.console.queuePage(filter);
+    res.json({ rows: page.rows.map(queueRowJson), cursor: page.cursor, counts: page.counts });
   });
 
   router.get('/tickets/:id', async (req, res) => {

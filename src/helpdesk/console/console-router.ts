@@ -11,7 +11,7 @@ import { sendPrivateImage } from '../tickets/image-response.js';
 import { screenshotUrl, slaJson } from './presenter.js';
 import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
 import type { Ticket } from '../tickets/ticket-types.js';
-import type { QueueRow, TicketService } from '../tickets/ticket-service.js';
+import { QUEUE_COUNT_CAP, type QueueRow, type TicketService } from '../tickets/ticket-service.js';
 
 export interface ConsolePagesDeps {
   auth: ConsoleAuth;
@@ -32,6 +32,7 @@ const queueQuery = z.object({
   assignee: z.string().max(64).optional().catch(undefined),
   sla: z.enum(['breached', 'warning', 'not-covered']).optional().catch(undefined),
   q: z.string().max(100).optional().catch(undefined),
+  cursor: z.string().max(500).optional().catch(undefined),
 });
 
 /** The agent console: server-rendered pages (nunjucks, autoescaped) with forms protected by CSRF tokens. */
@@ -96,8 +97,25 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     const query = queueQuery.parse(req.query);
     const me = agentOf(res);
     const assignee = query.assignee === 'me' ? me.username : query.assignee || undefined;
-    const rows = await deps.console.queue({ status: query.status, channel: query.channel, assignee, sla: query.sla, query: query.q });
-    render(res, 'queue', { rows: rows.map(queueRowView), filter: query, nav: 'tickets', notice: req.query.notice });
+    const page = await deps.console.queuePage({
+      status: query.status,
+      channel: query.channel,
+      assignee,
+      sla: query.sla,
+      query: query.q,
+      cursor: query.cursor,
+    });
+    const { cursor: _current, ...kept } = query;
+    const nextPage = page.cursor ? `/console/tickets?${new URLSearchParams({ ...definedOnly(kept), cursor: page.cursor }).toString()}` : null;
+    render(res, 'queue', {
+      rows: page.rows.map(queueRowView),
+      counts: page.counts,
+      countCap: QUEUE_COUNT_CAP,
+      nextPage,
+      filter: query,
+      nav: 'tickets',
+      notice: req.query.notice,
+    });
   });
 
   router.get('/tickets/:id', async (req, res) => {
@@ -309,4 +327,8 @@ function ticketView(ticket: Ticket, tickets: TicketService) {
 /** The console's own screenshot URL (same checks and headers as the API's). */
 function consoleScreenshotUrl(id: string): string {
   return screenshotUrl(id).replace('/api/agent/', '/console/');
+}
+
+function definedOnly(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((pair): pair is [string, string] => pair[1] !== undefined && pair[1] !== ''));
 }

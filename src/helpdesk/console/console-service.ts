@@ -10,7 +10,7 @@ import type { AgentSession, SessionStore } from './sessions.js';
 import type { AuditEntry, AuditTrail } from '../tickets/audit.js';
 import { suggestAnswers, type SuggestedAnswer } from './suggestions.js';
 import type { Ticket } from '../tickets/ticket-types.js';
-import type { QueueFilter, QueueRow, TicketService } from '../tickets/ticket-service.js';
+import type { QueueFilter, QueuePage, QueueRow, TicketService } from '../tickets/ticket-service.js';
 import { groupUnanswered, UNANSWERED_WINDOW, type UnansweredEntry, type UnansweredGroup } from './unanswered-report.js';
 
 /** Why a console action did not happen; the routers turn these into status codes and pages. */
@@ -112,6 +112,11 @@ export class ConsoleService {
 
   queue(filter: QueueFilter): Promise<QueueRow[]> {
     return this.deps.tickets.list(filter);
+  }
+
+  /** One page of the queue with the next page's cursor and the counts beside the filters. */
+  queuePage(filter: QueueFilter): Promise<QueuePage> {
+    return this.deps.tickets.page(filter);
   }
 
   async ticket(id: string, agent: AgentView): Promise<ConsoleResult<Ticket>> {
