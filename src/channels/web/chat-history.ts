@@ -55,6 +55,8 @@ export class WebChatHistory {
   constructor(
     private readonly store: DocumentStore<unknown>,
     private readonly bus: MessageBus = new InProcessMessageBus(),
+    /** Told when a stored history does not parse (that visitor then starts with an empty one). */
+    private readonly onUnreadable: () => void = () => {},
   ) {}
 
   /** Appends entries (their `seq` is assigned here) and returns them as stored. */
@@ -112,7 +114,9 @@ export class WebChatHistory {
   private parse(document: unknown): HistoryDocument {
     if (document === undefined) return { nextSeq: 1, entries: [] };
     const parsed = historySchema.safeParse(document);
-    return parsed.success ? parsed.data : { nextSeq: 1, entries: [] };
+    if (parsed.success) return parsed.data;
+    this.onUnreadable();
+    return { nextSeq: 1, entries: [] };
   }
 }
 

@@ -28,7 +28,9 @@ export interface WebChatOptions {
 
 /** The web page's history store; created before the assistant, since agent replies are delivered into it. */
 export function createWebChatHistory(context: ServiceContext): WebChatHistory {
-  const history = new WebChatHistory(context.storage.documents('web-chat-history'), context.coordination?.bus);
+  const history = new WebChatHistory(context.storage.documents('web-chat-history'), context.coordination?.bus, () =>
+    context.logger.warn({ store: 'web-chat-history' }, 'a page history did not parse; that visitor starts with an empty one'),
+  );
   context.delivery.register('web', async (userId, replies) => void (await history.pushAgentMessage(userId, replies, context.clock())));
   return history;
 }

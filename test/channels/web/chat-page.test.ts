@@ -90,6 +90,18 @@ describe('the web chat page and its cookie-bound routes', () => {
     expect((await visitor.says('你好')).status).toBe(200);
   });
 
+  it('starts a visitor over with an empty history when the stored one does not parse, instead of failing every request', async () => {
+    const service = await startTestService();
+    const visitor = await WebVisitor.opensPage(service.baseUrl);
+    await visitor.says('你好');
+    await service.service.context.storage.documents('web-chat-history').put(visitor.identity, { entries: 'not a list' });
+
+    expect(await visitor.history()).toEqual([]);
+    const next = await visitor.says('收不到验证码怎么办');
+    expect(next.status).toBe(200);
+    expect((await visitor.history()).map((entry) => entry.from)).toEqual(['user', 'assistant']);
+  });
+
   it('serves the image compressor’s browser build from our own origin', async () => {
     const service = await startTestService();
     const script = await fetch(`${service.baseUrl}/static/vendor/browser-image-compression.js`);
