@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpAccountCore } from '../../src/account-core/http-client.js';
+import { createAccountCoreRouter } from '../../src/account-core/http-router.js';
 import { API_TOKEN, createSeededCore, expectOk, latestCode, latestLinkToken, photo, render, serve } from './harness.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -16,14 +17,17 @@ async function liveServer(apiToken: string | undefined = API_TOKEN) {
   return { ...setup, api: `${server.baseUrl}/core/v1`, baseUrl: server.baseUrl };
 }
 
-async function send(url: string, init: RequestInit = {}) {
-  const response = await fetch(url, init);
+/** A request as the trusted caller makes it: with the service token unless told otherwise. */
+async function send(url: string, init: RequestInit = {}, token: string | null = API_TOKEN) {
+  const headers = new Headers(init.headers);
+  if (token !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+  const response = await fetch(url, { ...init, headers });
   const text = await response.text();
   return {
     status: response.status,
     type: response.headers.get('content-type') ?? '',
     text,
-    json: () => JSON.parse(text) as { error: { code: string; message: string } },
+    json: () => JSON.parse(text) as { error: { code: string; message: string; details?: Record<string, unknown> } },
   };
 }
 
@@ -47,10 +51,10 @@ describe('account core HTTP API', () => {
     const missing = await send(`${api}/username-lookups`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: '{"idNumber":"110105200101011235","name":"李明"}',
+      body: '{"idNumber":"110105200101011235"}',
     });
     expect(missing.status).toBe(400);
-    expect(missing.json().error.message).toContain('callerId');
+    expect(missing.json().error.details).toMatchObject({ field: 'name' });
     const wrongType = await send(`${api}/accounts/13912345678/inbox/x/response`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -90,7 +94,7 @@ describe('account core HTTP API', () => {
     expect(fits.status).toBe(201);
   });
 
-  it('keeps agent routes closed without the shared token', async () => {
+  it('needs the service token on every route, user routes included', async () => {
     const { api } = await liveServer();
     const routes: [string, string][] = [
       ['GET', '/reviews?status=pending'],
@@ -98,25 +102,41 @@ describe('account core HTTP API', () => {
       ['POST', '/reviews/rv-1/decision'],
       ['GET', '/outbox'],
       ['GET', '/accounts/13912345678'],
+      ['GET', '/accounts/13912345678/recovery-methods'],
+      ['GET', '/accounts/13912345678/duplicate-status'],
+      ['POST', '/username-lookups'],
+      ['POST', '/accounts/13912345678/real-name-binding'],
+      ['GET', '/channel-bindings?channelUserId=wx-1'],
+      ['GET', '/limits'],
     ];
     for (const [method, path] of routes) {
       const body = method === 'POST' ? JSON.stringify({ decision: 'approve', agent: 'x' }) : undefined;
-      const anonymous = await send(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
+      const anonymous = await send(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, body }, null);
       expect(anonymous.status, `${method} ${path}`).toBe(401);
       expect(anonymous.json().error.code).toBe('unauthorized');
-      const wrong = await send(`${api}${path}`, { method, headers: { 'content-type': 'application/json', authorization: 'Bearer guess' }, body });
+      const wrong = await send(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, body }, 'guess');
       expect(wrong.status).toBe(401);
+      // Naming an end user without the token is no way in either.
+      const named = await send(`${api}${path}`, { method, headers: { 'content-type': 'application/json', 'x-core-end-user': 'wx-1' }, body }, null);
+      expect(named.status).toBe(401);
     }
-    const allowed = await send(`${api}/reviews?status=pending`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
-    expect(allowed.status).toBe(200);
+    expect((await send(`${api}/reviews?status=pending`)).status).toBe(200);
   });
 
-  it('refuses agent routes to everyone when no token is configured', async () => {
-    const { api } = await liveServer(undefined);
-    expect((await send(`${api}/outbox`)).status).toBe(401);
-    expect((await send(`${api}/outbox`, { headers: { authorization: 'Bearer ' } })).status).toBe(401);
-    // User routes stay open.
-    expect((await send(`${api}/accounts/13912345678/recovery-methods`)).status).toBe(200);
+  it('refuses agent operations to a caller acting for an end user', async () => {
+    const { api } = await liveServer();
+    const asUser = { headers: { 'x-core-end-user': 'wx-1' } };
+    expect((await send(`${api}/outbox`, asUser)).json().error.code).toBe('forbidden');
+    expect((await send(`${api}/reviews?status=pending`, asUser)).status).toBe(403);
+    expect((await send(`${api}/accounts/13912345678/recovery-methods`, asUser)).status).toBe(200);
+  });
+
+  it('has no API at all without a token', async () => {
+    expect(() =>
+      createAccountCoreRouter(createHttpAccountCore({ baseUrl: 'http://127.0.0.1:9', token: 'x'.repeat(16) }), { render, apiToken: ' ' }),
+    ).toThrow(/token/);
+    const { api } = await liveServer('');
+    expect((await send(`${api}/accounts/13912345678/recovery-methods`, {}, null)).status).toBe(404);
   });
 
   it('answers unknown routes with a JSON 404', async () => {
@@ -153,7 +173,7 @@ describe('account core HTTP API', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const unreachable = createHttpAccountCore({ baseUrl: `http://127.0.0.1:${port}/core/v1`, render });
+    const unreachable = createHttpAccountCore({ baseUrl: `http://127.0.0.1:${port}/core/v1`, token: API_TOKEN, render });
     const result = await unreachable.getIdStatus({ idNumber: '110105200101011235' });
     expect(result).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     expect(result.ok || result.error.message).toContain('稍后再试');
@@ -161,8 +181,15 @@ describe('account core HTTP API', () => {
     const nonsense = http.createServer((_req, res) => res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>oops</h1>'));
     await new Promise<void>((resolve) => nonsense.listen(0, '127.0.0.1', resolve));
     closers.push(() => new Promise<void>((resolve) => nonsense.close(() => resolve())));
-    const confused = createHttpAccountCore({ baseUrl: `http://127.0.0.1:${(nonsense.address() as AddressInfo).port}`, render });
+    const confused = createHttpAccountCore({ baseUrl: `http://127.0.0.1:${(nonsense.address() as AddressInfo).port}`, token: API_TOKEN, render });
     expect(await confused.login({ username: 'a', password: 'b' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+
+    // A core that answers 200 with the wrong shape is as good as unreachable: its answer is checked.
+    const wrongShape = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"username":"13912345678"}'));
+    await new Promise<void>((resolve) => wrongShape.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => wrongShape.close(() => resolve())));
+    const liar = createHttpAccountCore({ baseUrl: `http://127.0.0.1:${(wrongShape.address() as AddressInfo).port}`, token: API_TOKEN, render });
+    expect(await liar.findUsername({ idNumber: '110105200101011235', name: '李明' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
   });
 
   it('never puts a password, code or token in a response, except the grant and the agents’ outbox', async () => {
@@ -174,7 +201,7 @@ describe('account core HTTP API', () => {
       seen.push({ url: String(input), body });
       return response;
     };
-    const user = createHttpAccountCore({ baseUrl: api, fetch: recordingFetch, render });
+    const user = createHttpAccountCore({ baseUrl: api, token: API_TOKEN, fetch: recordingFetch, render }).forEndUser('wx-1');
     const agent = createHttpAccountCore({ baseUrl: api, token: API_TOKEN, render });
 
     expectOk(await user.login({ username: '13912345678', password: 'Demo@2024a' }));
@@ -197,9 +224,11 @@ describe('account core HTTP API', () => {
     const mailToken = await latestLinkToken(agent, 'liming@example.com');
     expectOk(await user.resetPassword({ token: mailToken, newPassword: 'Changed2026x' }));
     const answerGrant = expectOk(await user.verifySecurityAnswers({ username: 'zhou@example.com', answers: ['红星小学'] }));
-    expectOk(await user.startBinding({ channelUserId: 'wx-1', username: 'wangfang@example.com', via: 'email' }));
+    expectOk(await user.startBinding({ username: 'wangfang@example.com', via: 'email' }));
     const bindCode = await latestCode(agent, 'wangfang@example.com');
-    expectOk(await user.confirmBinding({ channelUserId: 'wx-1', code: bindCode }));
+    expectOk(await user.confirmBinding({ code: bindCode }));
+    expectOk(await user.getBinding({}));
+    expectOk(await user.findUsername({ idNumber: '110105200101011235', name: '李明' }));
     expectOk(await user.getRecoveryMethods({ username: '13912345678' }));
     expectOk(await user.getDuplicateStatus({ username: '13912345678' }));
 
@@ -217,6 +246,11 @@ describe('account core HTTP API', () => {
         smsCode,
         bindCode,
         mailToken,
+        // Nor a full phone, e-mail, username or ID number.
+        '13912345678',
+        'liming@example.com',
+        'wangfang@example.com',
+        '110105200101011235',
       ]) {
         expect(body, `${url} leaks ${secret}`).not.toContain(secret);
       }

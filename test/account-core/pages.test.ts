@@ -122,10 +122,20 @@ describe('activation page /core/activate/:token', () => {
   });
 });
 
-describe('registration page /core/register', () => {
-  it('offers 我要重新注册 when the ID is taken, and registers with it ticked', async () => {
+describe('registration page /core/register/:token', () => {
+  it('opens only with a one-time link a flow handed out', async () => {
     const { core, baseUrl } = await site();
-    const blank = await page(`${baseUrl}/core/register`);
+    expect((await page(`${baseUrl}/core/register`)).status).toBe(404);
+    expect((await page(`${baseUrl}/core/register/not-a-token-but-long-enough`)).html).toContain('注册链接无效');
+    const link = expectOk(await core.createRegistrationLink({}));
+    expect(link.url).toMatch(/^http:\/\/assistant\.test\/core\/register\/[\w-]{40,}$/);
+    expect((await page(link.url.replace('http://assistant.test', baseUrl))).status).toBe(200);
+  });
+
+  it('offers 我要重新注册 when the ID is taken, and registers with it ticked; the link is then spent', async () => {
+    const { core, baseUrl } = await site();
+    const registerUrl = expectOk(await core.createRegistrationLink({})).url.replace('http://assistant.test', baseUrl);
+    const blank = await page(registerUrl);
     const cookie = blank.headers.get('set-cookie')!.split(';')[0]!;
     const formToken = /name="formToken" value="([^"]+)"/.exec(blank.html)![1]!;
     const fields = {
@@ -140,10 +150,10 @@ describe('registration page /core/register', () => {
       confirm: 'Newpass2024',
     };
 
-    const withoutCookie = await page(`${baseUrl}/core/register`, fields);
+    const withoutCookie = await page(registerUrl, fields);
     expect(withoutCookie.status).toBe(403);
 
-    const taken = await page(`${baseUrl}/core/register`, fields, cookie);
+    const taken = await page(registerUrl, fields, cookie);
     expect(taken.status).toBe(400);
     expect(taken.html).toContain('证件号码已被注册');
     expect(taken.html).toContain('我要重新注册');
@@ -151,11 +161,14 @@ describe('registration page /core/register', () => {
 
     const cookie2 = taken.headers.get('set-cookie')!.split(';')[0]!;
     const token2 = /name="formToken" value="([^"]+)"/.exec(taken.html)![1]!;
-    const done = await page(`${baseUrl}/core/register`, { ...fields, formToken: token2, reRegister: 'on' }, cookie2);
+    const done = await page(registerUrl, { ...fields, formToken: token2, reRegister: 'on' }, cookie2);
     expect(done.status).toBe(201);
     expect(done.html).toContain('注册成功');
     expect(done.html).toContain('138****2222');
     expect(done.html).toContain('三个工作日');
     expect(expectOk(await core.getDuplicateStatus({ username: '13811112222' })).state).toBe('unresolved');
+    const again = await page(registerUrl);
+    expect(again.status).toBe(410);
+    expect(again.html).toContain('只能用一次');
   });
 });
