@@ -208,4 +208,29 @@ describe('the web chat on a 375 px phone screen', () => {
     },
     60_000,
   );
+
+  it.skipIf(missingBrowser)(
+    'tells the user clearly when a photo cannot be brought under 300 KB, and sends nothing',
+    async () => {
+      const service = await startTestService();
+      const browser = await launch();
+      const page = await (await browser.newContext({ viewport: PHONE, locale: 'zh-CN' })).newPage();
+      // A compressor that cannot shrink this photo at all.
+      await page.route('**/static/vendor/browser-image-compression.js', (route) =>
+        route.fulfill({ contentType: 'text/javascript', body: 'window.imageCompression = async (file) => file;' }),
+      );
+      const sent: string[] = [];
+      page.on('request', (request) => {
+        if (request.url().endsWith('/chat/messages')) sent.push(request.url());
+      });
+      await page.goto(`${service.baseUrl}/`);
+      await page.setInputFiles('#image', phonePhoto());
+      const message = page.locator('.msg--error');
+      await message.waitFor();
+      expect(await message.innerText()).toMatch(/这张图片压缩后仍有 \d+KB，超过 300KB 的上限/);
+      expect(sent).toEqual([]);
+      expect(await page.locator('#send').isDisabled()).toBe(false);
+    },
+    60_000,
+  );
 });
