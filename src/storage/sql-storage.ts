@@ -108,6 +108,8 @@ export function createSqlStorage(driver: SqlDriver, options: SqlStorageOptions):
       closed = true;
       if (pruneTimer) clearInterval(pruneTimer);
       await db.ready.catch(() => undefined);
+      // Re-indexing started by a collection opened just before must finish on an open database.
+      await Promise.all([...collections.values()].map((collection) => collection.whenReady().catch(() => undefined)));
       await driver.close();
     },
   };
@@ -165,6 +167,10 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
     if (this.schema === schema) return;
     this.schema = schema;
     this.ready = this.db.ready.then(() => this.reindexIfChanged(schema));
+  }
+
+  whenReady(): Promise<void> {
+    return this.ready;
   }
 
   async get(id: string): Promise<T | undefined> {

@@ -66,6 +66,10 @@ export function createSqliteDriver(options: SqliteDriverOptions): SqlDriver {
     const jobs = pending;
     pending = [];
     if (jobs.length === 0) return;
+    if (!db.open) {
+      for (const job of jobs) job.reject(new Error('The storage is closed'));
+      return;
+    }
     flushing = true;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
@@ -83,7 +87,7 @@ export function createSqliteDriver(options: SqliteDriverOptions): SqlDriver {
       }
       db.exec('COMMIT');
     } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      if (db.open && db.inTransaction) db.exec('ROLLBACK');
       for (const job of jobs) job.reject(error);
       return;
     } finally {
@@ -99,6 +103,7 @@ export function createSqliteDriver(options: SqliteDriverOptions): SqlDriver {
 
   const transaction = <R>(work: (tx: SqlExecutor) => Promise<R>): Promise<R> =>
     new Promise<R>((resolve, reject) => {
+      if (!db.open) return reject(new Error('The storage is closed'));
       pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
       schedule();
     });
