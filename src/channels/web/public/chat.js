@@ -240,7 +240,8 @@
         maxWidthOrHeight: 2048,
         // A worker would load the library from a CDN; the page's policy allows our own scripts only.
         useWebWorker: false,
-        fileType: file.type === 'image/gif' ? 'image/gif' : 'image/jpeg',
+        // Canvases cannot write GIF, and JPEG is what shrinks a photo most.
+        fileType: 'image/jpeg',
         initialQuality: 0.85,
       });
     } finally {
@@ -263,7 +264,7 @@
       return notice(fill(words.compressTooLarge, { size: Math.ceil(image.size / 1024), limit: photoTargetBytes / 1024 }));
     }
     const dataUrl = await readAsDataUrl(image);
-    const name = image === file ? file.name : file.name.replace(/\.\w+$/, '') + (image.type === 'image/gif' ? '.gif' : '.jpg');
+    const name = image === file ? file.name : `${file.name.replace(/\.\w+$/, '')}.jpg`;
     send(
       { image: { name, type: image.type || file.type, data: dataUrl.split(',')[1] || '' } },
       { text: `${words.imageLabel} ${file.name}`, image: dataUrl },
