@@ -1,20 +1,31 @@
 import { loadConfig } from '../config.js';
 import { openStorage } from '../storage/open-storage.js';
+import { backUpSqlite } from '../storage/sqlite-backup.js';
 import { exportToFile, importFromFile, type TransferResult } from '../storage/transfer.js';
 
 /**
  * `npm run data -- export FILE` / `npm run data -- import FILE`: moves everything the service
  * stores between engines as JSON Lines. Each command works on the configured store: SQLite in
  * DATA_DIR, or PostgreSQL when DATABASE_URL is set. Stop the service before exporting, so the
- * file is one consistent moment.
+ * file is one consistent moment. `npm run data -- backup FILE` copies the embedded database
+ * while the service runs (PostgreSQL is backed up with pg_dump).
  */
 async function main(): Promise<number> {
   const [command, file, ...rest] = process.argv.slice(2).filter((arg) => arg !== '--');
-  if ((command !== 'export' && command !== 'import') || !file || rest.length > 0) {
-    console.error('usage: npm run data -- export FILE.jsonl | import FILE.jsonl');
+  if ((command !== 'export' && command !== 'import' && command !== 'backup') || !file || rest.length > 0) {
+    console.error('usage: npm run data -- export FILE.jsonl | import FILE.jsonl | backup FILE.db');
     return 2;
   }
   const config = loadConfig();
+  if (command === 'backup') {
+    if (config.storage.databaseUrl) {
+      console.error('refused: DATABASE_URL is set; back up PostgreSQL with pg_dump (see docs/deploy.md)');
+      return 1;
+    }
+    const { pages } = await backUpSqlite(config.dataDir, file);
+    console.log(`backed up ${pages} pages of ${config.dataDir} to ${file}`);
+    return 0;
+  }
   const where = config.storage.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite in ${config.dataDir}`;
   const storage = await openStorage(config);
   try {

@@ -117,3 +117,19 @@ describe('npm run data -- export | import', () => {
     expect(await busy.documents('sessions').get('web:web-user-1')).toEqual({ step: 'mine' });
   });
 });
+
+describe('npm run data -- backup', () => {
+  it('copies the embedded database while it is open, and the copy holds the tickets', async () => {
+    const dataDir = tempDir('chsi-live-');
+    const live = createSqliteStorage(dataDir);
+    onTestFinished(() => live.close());
+    await seed(live);
+    const copyDir = tempDir('chsi-backup-');
+    const backedUp = await dataCommand(['backup', path.join(copyDir, 'assistant.db')], { DATA_DIR: dataDir });
+    expect(backedUp.stdout).toContain('backed up');
+
+    const copy = createSqliteStorage(copyDir);
+    onTestFinished(() => copy.close());
+    expect(await new TicketStore(copy).tickets.counts('status')).toEqual({ open: 3, closed: 1 });
+  }, 60_000);
+});
