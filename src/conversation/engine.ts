@@ -148,6 +148,10 @@ class Turn {
   private async handleOutsideFlow(): Promise<void> {
     if (!this.text && this.message.image) return this.unexpectedImage();
     if (!this.text) return this.say(this.deps.render('chat/empty'));
+    // A flow asked for by name ("绑定账号") starts at once, without a knowledge answer before it.
+    const analyzed = this.analyzed();
+    const asked = [...this.deps.flows.values()].find((flow) => flow.askedFor?.(analyzed.normalized));
+    if (asked) return this.startFlow(asked.name, { entities: analyzed.entities, text: this.text });
     return this.answerQuestion();
   }
 

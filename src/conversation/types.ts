@@ -221,6 +221,8 @@ export interface FlowDefinition {
   acceptsImages: boolean;
   /** Hands the user to a human: completing with a `ticketId` result starts the handoff. */
   isHumanHandoff: boolean;
+  /** True when a message outside any flow asks for this flow by name ("绑定账号"): it starts at once. */
+  askedFor?(normalized: string): boolean;
   start(ctx: FlowContext, seed: FlowSeed): Promise<FlowOutcome>;
   handle(ctx: FlowContext, state: FlowState, input: FlowInput): Promise<FlowOutcome>;
   /** Asks for the current step again (after an interruption, or after going back). */
@@ -233,7 +235,7 @@ export interface FlowDefinition {
    * What the current step waits for, so that a new question asked mid-flow can be told from an
    * answer. Unset: any ID number, phone, e-mail or code in a message counts as the step's answer.
    */
-  expects?(state: FlowState): StepExpectation;
+  expects?(state: FlowState): StepExpectation | undefined;
   /** True when the current step asks for a secret (a security answer): the message is kept out of the history. */
   secretInput?(ctx: FlowContext, state: FlowState): boolean;
   /**

@@ -6,6 +6,8 @@ import {
   cancelled,
   complete,
   defineFlow,
+  EXPECTS_CODE,
+  EXPECTS_USERNAME,
   hoursUntil,
   line,
   paragraph,
@@ -154,6 +156,7 @@ export function createBindAccountFlow(deps: FlowDeps): FlowDefinition {
   return defineFlow(FLOW, {
     states,
     startsFrom: ['phone', 'email'],
+    askedFor: (normalized) => words.asksFor(FLOW, normalized),
 
     async start(ctx, seed, flow) {
       const intro = line(ctx, `${T}/intro`);
@@ -177,6 +180,7 @@ export function createBindAccountFlow(deps: FlowDeps): FlowDefinition {
         options: () => [],
         handle: (ctx, _state, input, flow) => askUsername(ctx, flow, input),
         back: () => null,
+        expects: EXPECTS_USERNAME,
       },
       'already-bound': {
         prompt: (ctx, state) => [line(ctx, `${T}/already-bound`, { maskedUsername: state.account.masked })],
@@ -223,6 +227,7 @@ export function createBindAccountFlow(deps: FlowDeps): FlowDefinition {
             ? { flow: FLOW, step: 'choose-via', account: state.account, targets: state.targets }
             : ASK_USERNAME,
         resumableUntil: (state) => state.codeExpiresAt,
+        expects: EXPECTS_CODE,
       },
     },
   });

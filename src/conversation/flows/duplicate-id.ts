@@ -5,7 +5,7 @@ import { checkIdNumber } from '../../domain/id-number.js';
 import { detectImageType } from '../../media/image-type.js';
 import { maskIdNumber, maskPhone } from '../../privacy/mask.js';
 import type { Entities } from '../../text/entities.js';
-import type { FlowContext, FlowDefinition, FlowOutcome, Reply } from '../types.js';
+import type { FlowContext, FlowDefinition, FlowOutcome, Reply, StepExpectation } from '../types.js';
 import { accountIn, accountSchema, coreAccount, type AccountHandle } from './account-handle.js';
 import {
   complete,
@@ -25,6 +25,7 @@ import { readIdNumber, readName } from './identity-input.js';
 import { coreLimits, coreTroubleLine, idProblemLine } from './shared-lines.js';
 
 const FLOW = 'duplicate-id';
+const EXPECTS_PHONE: StepExpectation = { entities: ['phone'], freeText: false };
 
 /** A photo received in the chat, kept until both sides are there (base64, as the core takes it). */
 const photo = z.object({ name: z.string(), type: z.string(), data: z.string() });
@@ -313,6 +314,7 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
           return flow.retry(state, [line(ctx, `${T}/need-id`)]);
         },
         back: () => null,
+        expects: { entities: ['idNumber'], freeText: false },
       },
       registered: {
         prompt: (ctx, state) => say(ctx, 'registered', { maskedId: maskIdNumber(state.idNumber) }),
@@ -408,6 +410,7 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
           return flow.show({ flow: FLOW, step: 'own-phone', account: state.account, classmateName: state.classmateName, classmatePhone: phone });
         },
         back: (_ctx, state) => ({ flow: FLOW, step: 'classmate-name', account: state.account }),
+        expects: EXPECTS_PHONE,
       },
       'own-phone': {
         prompt: (ctx) => say(ctx, 'ask-own-phone'),
@@ -418,6 +421,7 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
           return requestAssist(ctx, flow, state, phone);
         },
         back: (_ctx, state) => ({ flow: FLOW, step: 'classmate-phone', account: state.account, classmateName: state.classmateName }),
+        expects: EXPECTS_PHONE,
       },
     },
   });

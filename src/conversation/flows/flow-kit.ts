@@ -1,7 +1,19 @@
 import type { z } from 'zod';
 import { normalizeForMatching } from '../../text/normalize.js';
 import { pickedNumber } from '../commands.js';
-import type { Choice, FlowContext, FlowDefinition, FlowInput, FlowName, FlowOutcome, FlowSeed, FlowState, Reply, StartEntity } from '../types.js';
+import type {
+  Choice,
+  FlowContext,
+  FlowDefinition,
+  FlowInput,
+  FlowName,
+  FlowOutcome,
+  FlowSeed,
+  FlowState,
+  Reply,
+  StartEntity,
+  StepExpectation,
+} from '../types.js';
 import type { FlowWords } from './flow-words.js';
 
 /** What every guided flow is built from. */
@@ -66,6 +78,11 @@ export interface StepDefinition<Here, State> {
   secret?: boolean;
   /** The step stays resumable past the idle timeout until this instant (e.g. the code's expiry). */
   resumableUntil?(state: Here): string | null;
+  /**
+   * What answers this step, so the engine can tell a new question asked mid-flow from an answer.
+   * Unset: the engine's default (any ID number, phone, e-mail or code is the step's answer).
+   */
+  expects?: StepExpectation;
 }
 
 /** A flow: its stored-state schemas, how it starts, its steps, and what it declares to the engine. */
@@ -81,6 +98,8 @@ export interface FlowSpec<N extends string, Schemas extends StateSchemas> {
   acceptsImages?: boolean;
   /** Completing with a `ticketId` hands the conversation to a human agent. */
   isHumanHandoff?: boolean;
+  /** A message outside any flow that asks for this flow by name (normalised), e.g. from the flow's start phrases. */
+  askedFor?(normalized: string): boolean;
 }
 
 /**
@@ -130,6 +149,7 @@ export function defineFlow<const N extends FlowName, Schemas extends StateSchema
     startsFrom: spec.startsFrom ?? [],
     acceptsImages: spec.acceptsImages ?? false,
     isHumanHandoff: spec.isHumanHandoff ?? false,
+    askedFor: (normalized) => spec.askedFor?.(normalized) ?? false,
 
     async start(ctx, seed) {
       return spec.start(ctx, seed, toolsFor(ctx));
@@ -170,8 +190,21 @@ export function defineFlow<const N extends FlowName, Schemas extends StateSchema
       const state = parse(stored);
       return state ? (stepOf(state).resumableUntil?.(state) ?? null) : null;
     },
+
+    expects(stored) {
+      const state = parse(stored);
+      // A state that does not parse is restarted by `handle`, whatever the message says.
+      return state ? stepOf(state).expects : EXPECTS_TEXT;
+    },
   };
 }
+
+/** Steps answered by a username: the phone, e-mail or ID number used to register. */
+export const EXPECTS_USERNAME: StepExpectation = { entities: ['phone', 'email', 'idNumber'], freeText: false };
+/** Steps answered by a verification code. */
+export const EXPECTS_CODE: StepExpectation = { entities: ['code'], freeText: false };
+/** Steps answered by free text (a description, a security answer): every message is for them. */
+export const EXPECTS_TEXT: StepExpectation = { entities: [], freeText: true };
 
 // ---- replies ----
 

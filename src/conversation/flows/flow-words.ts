@@ -15,6 +15,8 @@ const flowWordsSchema = z
     resend: words,
     registered: words,
     options: z.record(z.string(), words).default({}),
+    /** Per flow name: whole messages that ask for that flow ("绑定账号"), compared in full. */
+    startPhrases: z.record(z.string(), words).default({}),
   })
   .strict();
 
@@ -31,6 +33,7 @@ export class FlowWords {
   private readonly resend: string[];
   private readonly registered: string[];
   private readonly options: Map<string, string[]>;
+  private readonly startPhrases: Map<string, Set<string>>;
 
   constructor(
     lists: FlowWordLists,
@@ -44,6 +47,7 @@ export class FlowWords {
     this.resend = norm(lists.resend);
     this.registered = norm(lists.registered);
     this.options = new Map(Object.entries(lists.options).map(([id, list]) => [id, norm(list)]));
+    this.startPhrases = new Map(Object.entries(lists.startPhrases).map(([flow, list]) => [flow, new Set(norm(list))]));
   }
 
   isYes(normalized: string): boolean {
@@ -69,6 +73,11 @@ export class FlowWords {
 
   saysRegistered(normalized: string): boolean {
     return this.registered.some((word) => normalized.includes(word));
+  }
+
+  /** The whole message asks for this flow by name (only exact phrases: a question about binding WeChat is not one). */
+  asksFor(flow: string, normalized: string): boolean {
+    return this.startPhrases.get(flow)?.has(normalized) ?? false;
   }
 
   /** Keywords that pick the option with this id. */

@@ -6,6 +6,9 @@ import { codeProblemLine, codeProblemOf, readCode } from './code-input.js';
 import {
   complete,
   defineFlow,
+  EXPECTS_CODE,
+  EXPECTS_TEXT,
+  EXPECTS_USERNAME,
   delegate,
   hoursUntil,
   line,
@@ -225,6 +228,7 @@ export function createRecoverPasswordFlow(deps: FlowDeps): FlowDefinition {
         options: (ctx) => findUsernameOption(ctx),
         handle: (ctx, _state, input, flow) => askUsername(ctx, flow, input),
         back: () => null,
+        expects: EXPECTS_USERNAME,
       },
       'finding-username': {
         prompt: () => [],
@@ -256,6 +260,7 @@ export function createRecoverPasswordFlow(deps: FlowDeps): FlowDefinition {
         handle: (ctx, state, input, flow) => enterCode(ctx, flow, state, input),
         back: (_ctx, state) => backToMethods(state),
         resumableUntil: (state) => state.codeExpiresAt,
+        expects: EXPECTS_CODE,
       },
       'answer-question': {
         prompt: (ctx, state) => [
@@ -269,6 +274,7 @@ export function createRecoverPasswordFlow(deps: FlowDeps): FlowDefinition {
         handle: (ctx, state, input, flow) => answerQuestion(ctx, flow, state, input),
         back: (_ctx, state) => (state.answers.length > 0 ? { ...state, answers: state.answers.slice(0, -1) } : backToMethods(state)),
         secret: true,
+        expects: EXPECTS_TEXT,
       },
     },
   });

@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { maskIdNumber } from '../../privacy/mask.js';
 import type { Entities } from '../../text/entities.js';
-import type { FlowContext, FlowDefinition, FlowOutcome } from '../types.js';
+import type { FlowContext, FlowDefinition, FlowOutcome, StepExpectation } from '../types.js';
 import { complete, defineFlow, delegate, line, pickOption, release, type FlowDeps, type FlowTools, type Option, type StateOf } from './flow-kit.js';
 import { accountSchema, coreAccount, type AccountHandle } from './account-handle.js';
 import { readIdNumber, readName } from './identity-input.js';
 import { coreTroubleLine, idProblemLine } from './shared-lines.js';
 
 const FLOW = 'recover-username';
+/** The identity steps take an ID number (and a name, which no question looks like). */
+const EXPECTS_ID_NUMBER: StepExpectation = { entities: ['idNumber'], freeText: false };
 
 /**
  * `standalone`: show the username and offer password recovery. `for-password`: the
@@ -127,18 +129,21 @@ export function createRecoverUsernameFlow(deps: FlowDeps): FlowDefinition {
         options: () => [],
         handle: (ctx, state, input, flow) => collect(ctx, flow, state.mode, {}, input, false),
         back: () => null,
+        expects: EXPECTS_ID_NUMBER,
       },
       'ask-name': {
         prompt: (ctx, state) => [line(ctx, `${T}/ask-name`, { maskedId: maskIdNumber(state.idNumber) })],
         options: () => [],
         handle: (ctx, state, input, flow) => collect(ctx, flow, state.mode, { idNumber: state.idNumber }, input, false),
         back: (_ctx, state) => at(state.mode).identity(),
+        expects: EXPECTS_ID_NUMBER,
       },
       'ask-id': {
         prompt: (ctx, state) => [line(ctx, `${T}/ask-id`, { name: state.name })],
         options: () => [],
         handle: (ctx, state, input, flow) => collect(ctx, flow, state.mode, { name: state.name }, input, false),
         back: (_ctx, state) => at(state.mode).identity(),
+        expects: EXPECTS_ID_NUMBER,
       },
       found: {
         prompt: (ctx, state) => [line(ctx, `${T}/found`, { maskedUsername: state.account.masked, again: true })],

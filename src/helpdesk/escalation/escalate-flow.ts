@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { chinaDateTime } from '../../calendar/china-time.js';
 import { pickedNumber, type CommandWords } from '../../conversation/commands.js';
-import { defineFlow, paragraph, type FlowTools, type MessageInput, type Option, type StateOf } from '../../conversation/flows/flow-kit.js';
+import {
+  defineFlow,
+  EXPECTS_TEXT,
+  paragraph,
+  type FlowTools,
+  type MessageInput,
+  type Option,
+  type StateOf,
+} from '../../conversation/flows/flow-kit.js';
 import { readUsername } from '../../conversation/flows/username-input.js';
 import type { FlowContext, FlowDefinition, FlowOutcome, Reply } from '../../conversation/types.js';
 import { maskUsername, redactSensitive } from '../../privacy/mask.js';
@@ -281,6 +289,8 @@ export function createEscalateFlow(deps: EscalateFlowDeps): FlowDefinition {
         options: () => [],
         handle: (ctx, state, input, flow) => collect(ctx, state, input, flow),
         back: () => null,
+        // Whatever the user writes may be the description.
+        expects: EXPECTS_TEXT,
       },
       confirm: {
         prompt: (ctx, state) => [summary(ctx, state)],
