@@ -6,6 +6,7 @@ import {
   MAX_KEYS,
   MAX_LOG_KEYS,
   MAX_PAGE,
+  StorageQueryError,
   type AppendLog,
   type CollectionSchema,
   type DocumentStore,
@@ -35,8 +36,7 @@ export interface SqlStorageOptions {
   clock?: () => Date;
 }
 
-/** A list or count query that names a key the collection does not have, or a malformed cursor. */
-export class StorageQueryError extends Error {}
+export { StorageQueryError };
 
 /**
  * The stores on a SQL engine. Writes are short transactions that never wait on callers:

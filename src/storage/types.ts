@@ -111,6 +111,9 @@ export type StoredRecord =
   | { kind: 'log'; log: string; at: string; entry: unknown }
   | { kind: 'sequence'; name: string; value: number };
 
+/** A list query that names a key the store does not have, a bad page size, or a malformed cursor. */
+export class StorageQueryError extends Error {}
+
 export const MAX_KEYS = 8;
 export const MAX_LOG_KEYS = 2;
 export const MAX_PAGE = 500;
