@@ -38,7 +38,7 @@ export interface ChatOptions {
   clock?: TestClock;
   /** An account core to reuse (e.g. across a restart); default: the demo core on the chat's store. */
   core?: EmbeddedAccountCore;
-  /** Adds the help desk: the escalate flow, handoff and tickets (no console, no SMTP listener). */
+  /** Adds the help desk: the escalate flow, handoff and tickets (nothing listens: no console is served, no SMTP). */
   helpdesk?: boolean;
   /** Keep conversations in a SQLite file under this directory instead of memory (restart tests). */
   dataDir?: string;
