@@ -1,5 +1,5 @@
 import type { Assistant } from '../../conversation/assistant.js';
-import type { ConversationState, InboundImage, TurnResult } from '../../conversation/types.js';
+import type { ConversationState, InboundImage, Reply, TurnResult } from '../../conversation/types.js';
 import { redactSensitive } from '../../privacy/mask.js';
 import type { Render } from '../../render/renderer.js';
 import { KeyedMutex } from '../../storage/keyed-mutex.js';
@@ -38,11 +38,12 @@ export class WebTurns {
       const result = await this.deps.assistant.handle(inboundMessage(userId, body, image, true));
       const userLine = await this.userLine(userId, started, body, image);
       const at = this.deps.clock().toISOString();
-      const entries = await this.deps.history.append(userId, [
+      const [userEntry, answerEntry] = await this.deps.history.append(userId, [
         { at: started, from: 'user', replies: [{ type: 'text', text: userLine }] },
-        { at, from: 'assistant', replies: result.replies, choices: result.choices },
+        { at, from: 'assistant', replies: result.replies.map(redactedReply), choices: result.choices },
       ]);
-      return { result, entries };
+      // The page sees the answer as given (a one-time link stays usable); the history keeps it redacted.
+      return { result, entries: [userEntry!, { ...answerEntry!, replies: result.replies }] };
     });
   }
 
@@ -57,4 +58,9 @@ export class WebTurns {
     if (body.text?.trim()) return redactSensitive(body.text.trim());
     return image ? this.deps.render('chat/history-image') : '';
   }
+}
+
+/** One-time link tokens (and any number an answer might carry) are not kept at rest. */
+function redactedReply(reply: Reply): Reply {
+  return reply.type === 'text' ? { type: 'text', text: redactSensitive(reply.text) } : reply;
 }
