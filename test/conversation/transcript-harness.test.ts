@@ -51,3 +51,17 @@ describe('the port-less transcript harness', () => {
     expect(chat.engine.helpdesk?.tickets).toBeDefined();
   });
 });
+
+describe('choices as buttons', () => {
+  it('clicks a button by its label; the options are not repeated as numbered lines', async () => {
+    const chat = await startChat({ buttons: true });
+    await chat.user('密码忘了');
+    const findUsernameFirst = chat.offered.find((choice) => choice.label === '先找回用户名');
+    expect(findUsernameFirst?.id).toBeTruthy();
+    expect(chat.lastReply).not.toContain('. 先找回用户名');
+
+    await chat.click('先找回用户名');
+    expect(chat.flow).toBe('recover-username');
+    expect(chat.transcript.at(-1)?.user).toBe('[click 先找回用户名]');
+  });
+});

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Assistant } from '../../src/conversation/assistant.js';
 import { guidedFlowsModule } from '../../src/conversation/flows/module.js';
 import { conversationIdOf } from '../../src/conversation/engine.js';
-import type { ChannelName, ConversationState, InboundImage, TurnResult } from '../../src/conversation/types.js';
+import type { ChannelName, ChoiceView, ConversationState, InboundImage, InboundMessage, TurnResult } from '../../src/conversation/types.js';
 import type { ServiceContext } from '../../src/feature-module.js';
 import { helpdeskModule, type HelpdeskHandle } from '../../src/helpdesk/module.js';
 import { createService } from '../../src/service.js';
@@ -46,6 +46,8 @@ export interface ChatOptions {
   logger?: Logger;
   /** Extra configuration, as environment variables. */
   env?: Record<string, string>;
+  /** The user's channel shows choices as buttons (like the web page): no numbered lines in the text. */
+  buttons?: boolean;
 }
 
 /** The public URL the engine builds links with; reset links read `${PUBLIC_URL}/core/reset/<token>`. */
@@ -57,6 +59,13 @@ export interface Chat {
   user(text: string): Turn;
   /** The user sends an image, optionally with a caption. */
   sendImage(image: InboundImage, text?: string): Turn;
+  /**
+   * The user clicks a choice: one of the last answer's by its label, or any offered earlier
+   * (a button still on screen from an older menu).
+   */
+  click(choice: string | ChoiceView): Turn;
+  /** The choices of the last answer with their ids, as a channel with buttons receives them. */
+  readonly offered: ChoiceView[];
   /** Every text reply of the last turn joined, as the user reads it ('' before the first turn). */
   readonly lastReply: string;
   /** The whole last answer. */
@@ -106,7 +115,7 @@ export interface ChatEngine {
   /** Closes this engine and builds a new one on the same data directory, core and clock. */
   restart(): Promise<ChatEngine>;
   /** A user of this engine. */
-  chat(userId?: string, channel?: ChannelName): Chat;
+  chat(userId?: string, channel?: ChannelName, options?: { buttons?: boolean }): Chat;
 }
 
 /** What the assistant answered in one turn. */
@@ -134,7 +143,7 @@ export class Answer {
 /** Builds the engine and returns the first user's chat. */
 export async function startChat(options: ChatOptions = {}): Promise<Chat> {
   const engine = await startEngine(options);
-  return engine.chat(options.userId, options.channel);
+  return engine.chat(options.userId, options.channel, { buttons: options.buttons });
 }
 
 /**
@@ -187,7 +196,7 @@ export async function startEngine(options: ChatOptions = {}): Promise<ChatEngine
       await engine.close();
       return startEngine({ ...options, clock, core });
     },
-    chat: (userId = 'test-user', channel = 'web') => new TranscriptChat(engine, userId, channel),
+    chat: (userId = 'test-user', channel = 'web', chatOptions = {}) => new TranscriptChat(engine, userId, channel, chatOptions.buttons ?? false),
   };
   onTestFinished(() => engine.close());
   return engine;
@@ -201,6 +210,7 @@ class TranscriptChat implements Chat {
     readonly engine: ChatEngine,
     readonly userId: string,
     readonly channel: ChannelName,
+    private readonly buttons: boolean,
   ) {}
 
   user(text: string): Turn {
@@ -209,6 +219,16 @@ class TranscriptChat implements Chat {
 
   sendImage(image: InboundImage, text?: string): Turn {
     return this.turn(`[image ${image.name}]${text ? ` ${text}` : ''}`, { text, image });
+  }
+
+  click(choice: string | ChoiceView): Turn {
+    const picked = typeof choice === 'string' ? this.offered.find((offered) => offered.label === choice) : choice;
+    if (!picked) throw new Error(`no choice labelled ${JSON.stringify(choice)} in the last answer: ${JSON.stringify(this.choices)}`);
+    return this.turn(`[click ${picked.label}]`, { choiceId: picked.id });
+  }
+
+  get offered(): ChoiceView[] {
+    return this.lastAnswer?.result.choices ?? [];
   }
 
   get lastReply(): string {
@@ -256,11 +276,12 @@ class TranscriptChat implements Chat {
   }
 
   as(userId: string, channel: ChannelName = this.channel): Chat {
-    return this.engine.chat(userId, channel);
+    return this.engine.chat(userId, channel, { buttons: this.buttons });
   }
 
-  private turn(said: string, message: { text?: string; image?: InboundImage }): Turn {
-    const answered = this.engine.assistant.handle({ channel: this.channel, userId: this.userId, ...message }).then((result) => {
+  private turn(said: string, message: Pick<InboundMessage, 'text' | 'image' | 'choiceId'>): Turn {
+    const inbound: InboundMessage = { channel: this.channel, userId: this.userId, ...message, ...(this.buttons ? { choicesAsButtons: true } : {}) };
+    const answered = this.engine.assistant.handle(inbound).then((result) => {
       const answer = new Answer(result);
       this.lastAnswer = answer;
       this.exchanges.push({ user: said, assistant: answer.text });
