@@ -83,7 +83,6 @@ export interface Config {
   knowledgeDir: string;
   templatesDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  /** `apiToken`: shared secret for privileged /core/v1 routes (served) and for calling a remote core. */
   /**
    * `apiToken`: the service token every /core/v1 route requires, and what this service sends to a
    * remote core. `api`: where the embedded core's HTTP API listens (CORE_PORT, CORE_HOST); absent:

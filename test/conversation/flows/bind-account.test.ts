@@ -28,7 +28,7 @@ describe('bind-account', () => {
     expect(bound.text).toContain('绑定成功！当前对话已绑定学信网账号 139****5678');
     expect(bound.flow).toBeNull();
     const binding = await core.getBinding({ channelUserId: 'web:b1' });
-    expect(binding.ok && binding.value.username).toBe(LI_MING.username);
+    expect(binding.ok && binding.value.maskedUsername).toBe('139****5678');
   });
 
   it('binds with a code sent by e-mail, and can switch between phone and e-mail', async () => {

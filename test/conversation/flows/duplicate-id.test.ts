@@ -157,12 +157,19 @@ describe('duplicate-id', () => {
     const clock = new TestClock();
     const demo = await createDemoCore(clock);
     let refuseOnce = true;
+    // Flows get the core acting for their user: the refusal goes into that scoped core.
     const core: EmbeddedAccountCore = {
       ...demo,
-      async submitPhotoReview(input) {
-        if (!refuseOnce) return demo.submitPhotoReview(input);
-        refuseOnce = false;
-        return { ok: false, error: { code: 'image_too_large', message: '', details: { side: 'front', sizeKb: 310, maxKb: 300 } } };
+      forEndUser(endUserId) {
+        const scoped = demo.forEndUser(endUserId);
+        return {
+          ...scoped,
+          async submitPhotoReview(input) {
+            if (!refuseOnce) return scoped.submitPhotoReview(input);
+            refuseOnce = false;
+            return { ok: false, error: { code: 'image_too_large', message: '', details: { side: 'front', sizeKb: 310, maxKb: 300 } } };
+          },
+        };
       },
     };
     const chat = await startChat({ clock, core, userId: 'd10' });
@@ -253,7 +260,8 @@ describe('duplicate-id', () => {
 
     const inbox = await core.listInbox({ username: WANG_FANG.username });
     const request = inbox.ok ? inbox.value.requests[0] : undefined;
-    await core.respondToAssist({ username: WANG_FANG.username, requestId: request!.id, accept: true });
+    // The classmate accepts in their own session, proving it with their password.
+    await core.respondToAssist({ username: WANG_FANG.username, requestId: request!.id, accept: true, proof: { password: 'Demo@2024b' } });
     await chat.user('身份证重复的审核进度在哪看');
     expect((await chat.user('1')).text).toContain('审核状态：已通过');
   });
