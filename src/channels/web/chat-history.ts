@@ -73,7 +73,8 @@ export class WebChatHistory {
       history.entries = history.entries.slice(-KEEP);
       return history;
     });
-    for (const entry of added) if (entry.from === 'agent') await this.bus.publish(channelOf(userId), entry);
+    // The entry is stored: a page that misses the live push (bus unreachable) gets it from /chat/updates.
+    for (const entry of added) if (entry.from === 'agent') await this.bus.publish(channelOf(userId), entry).catch(() => undefined);
     return added;
   }
 
