@@ -459,7 +459,8 @@ class Turn {
       this.say(this.deps.render('chat/offer-human'));
       this.offer([
         { label: this.deps.render('chat/choice-human'), action: { kind: 'human' } },
-        { label: this.deps.render('chat/choice-continue'), action: { kind: 'continue' } },
+        { label: this.deps.render('chat/choice-continue', { flow: top.flow }), action: { kind: 'continue' } },
+        { label: this.deps.render('chat/choice-leave', { flow: top.flow }), action: { kind: 'leave' } },
       ]);
     }
   }
@@ -530,24 +531,32 @@ class Turn {
   }
 
   /**
-   * A message in a flow that is clearly a new question rather than the step's answer: the matcher
-   * is sure of it, it names another subject than the flow's own, and it carries nothing the step
-   * wants (an entity, an option's number or label). Small talk is left to the step first ("好的"
-   * may answer a yes/no question); it is answered only when the step cannot use the message.
+   * A message in a flow that is clearly a new question rather than the step's answer, decided
+   * before the step sees it: it is worded as a question, the matcher is sure of it, it names
+   * another subject than the flow's own, and it carries nothing the step wants (an entity it
+   * expects, an option's number or label). A step that declares what it expects (`expects`) is
+   * protected this way for every message; a step that does not, only where a question could be
+   * misread as a pick (it offers options and the question shares words with one: "短信验证码收不到
+   * 怎么办" at the method menu must not send a code). Everything else goes to the step first; what
+   * it cannot use is answered afterwards (`handleInvalid`), and a step may hand a message back
+   * (`release`). Small talk is left to the step ("好的" may answer a yes/no question).
    */
   private clearQuestionFor(top: FlowState, definition: FlowDefinition): KnowledgeEntry | undefined {
     if (!this.text || this.message.image) return undefined;
     const expects = definition.expects?.(top);
-    // A hand-off to a human collects a free description: whatever the user writes is for it.
-    if (expects ? expects.freeText : definition.isHumanHandoff) return undefined;
+    if (expects?.freeText || (!expects && definition.isHumanHandoff)) return undefined;
+    const options = definition.choices?.(this.context(), top) ?? [];
+    if (!expects && options.length === 0) return undefined;
     const analyzed = this.analyzed();
     const { idNumbers, phones, emails, codes } = analyzed.entities;
     const carries = { idNumber: idNumbers.length > 0, phone: phones.length > 0, email: emails.length > 0, code: codes.length > 0 };
     const wanted = expects?.entities ?? (['idNumber', 'phone', 'email', 'code'] as const);
     if (wanted.some((kind) => carries[kind])) return undefined;
     if (pickedNumber(analyzed.normalized) !== undefined) return undefined;
-    const options = definition.choices?.(this.context(), top) ?? [];
     if (options.some((option) => normalizeForMatching(option.label) === analyzed.normalized)) return undefined;
+    // Worded as a question: "不知道用户名" answers the step, "学信网客服电话多少" does not.
+    if (!this.deps.commands.looksLikeQuestion(this.text, analyzed.normalized)) return undefined;
+    if (!expects && !this.sharesWordWith(options, analyzed)) return undefined;
     const match = this.match();
     const best = match.candidates[0];
     if (!match.confident || !best || best.probability < CLEAR_QUESTION_PROBABILITY) return undefined;
@@ -557,16 +566,21 @@ class Turn {
     return entry.flow?.name === top.flow ? undefined : entry;
   }
 
-  /** Answers a question asked in the middle of a flow, then offers to go on with it or leave it. */
+  private sharesWordWith(options: Choice[], analyzed: AnalyzedText): boolean {
+    const optionWords = new Set(options.flatMap((option) => this.deps.matcher.analyzer.analyze(option.label).words));
+    return analyzed.words.some((word) => optionWords.has(word));
+  }
+
+  /**
+   * Answers a question asked in the middle of a flow, then asks the step's question again with
+   * its options: the user goes on by answering it, or leaves with "取消" (the line says so).
+   */
   private async answerInPassing(entry: KnowledgeEntry, top: FlowState): Promise<void> {
     const personal = entry.status ? await lookUpPersonalStatus(entry.status, this.state, this.deps) : undefined;
     this.say(personal?.text ?? this.deps.render('chat/answer', { answer: entry.answer, title: entry.title }));
     if (entry.kind === 'faq') this.topic = entry.id;
-    this.say(this.deps.render('chat/flow-interrupted', { flow: top.flow }));
-    this.offer([
-      { label: this.deps.render('chat/choice-continue', { flow: top.flow }), action: { kind: 'continue' } },
-      { label: this.deps.render('chat/choice-leave', { flow: top.flow }), action: { kind: 'leave' } },
-    ]);
+    this.say(this.deps.render('chat/flow-resume', { flow: top.flow }));
+    this.promptAgain(this.definition(top), top);
   }
 
   private expireIdleFlow(): void {
