@@ -5,7 +5,8 @@ export type Command = 'cancel' | 'back' | 'human';
 
 /** Recognises the short replies that mean the same thing anywhere in a conversation. */
 export class CommandWords {
-  private readonly sets: Record<keyof Commands, Set<string>>;
+  private readonly sets: Record<Exclude<keyof Commands, 'question'>, Set<string>>;
+  private readonly questionWords: string[];
 
   constructor(commands: Commands) {
     const toSet = (words: string[]) => new Set(words.map((w) => normalizeForMatching(w)));
@@ -16,6 +17,12 @@ export class CommandWords {
       yes: toSet(commands.yes),
       no: toSet(commands.no),
     };
+    this.questionWords = [...toSet(commands.question)];
+  }
+
+  /** The message asks something: a question mark, or a question word anywhere in it. */
+  looksLikeQuestion(text: string, normalized: string): boolean {
+    return /[?？]/.test(text) || this.questionWords.some((word) => normalized.includes(word));
   }
 
   /** A flow command, when the whole message is one. */

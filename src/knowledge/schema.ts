@@ -93,6 +93,8 @@ export const commandsSchema = z
     human: z.array(z.string().min(1)).min(1),
     yes: z.array(z.string().min(1)).min(1),
     no: z.array(z.string().min(1)).min(1),
+    /** Words that mark a message as a question wherever they appear ("怎么", "吗"). */
+    question: z.array(z.string().min(1)).default([]),
   })
   .strict();
 
