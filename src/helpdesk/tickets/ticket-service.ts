@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChannelName } from '../../conversation/types.js';
+import type { Result } from '../../domain/result.js';
 import { redactSensitive } from '../../privacy/mask.js';
 import type { AuditTrail } from './audit.js';
 import { checkScreenshot, displayName, extensionOf, MAX_SCREENSHOTS_PER_TICKET } from './screenshots.js';
@@ -24,7 +25,7 @@ export interface TicketNotifier {
 }
 
 export type TicketFailure = 'not-found' | 'closed' | 'already-open' | 'already-closed' | 'empty';
-export type TicketResult<T = Ticket> = { ok: true; value: T } | { ok: false; error: TicketFailure };
+export type TicketResult<T = Ticket> = Result<T, TicketFailure>;
 
 /** A user's message arriving on a ticket after it was opened. */
 export interface UserMessage {

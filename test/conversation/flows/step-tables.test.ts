@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../src/config.js';
+import { z } from 'zod';
+import type { FlowSpec, StepDefinition, StepState } from '../../../src/conversation/flows/flow-kit.js';
 import { unknownFlowReferences } from '../../../src/conversation/flows/flow-registry.js';
 import type { ConversationState } from '../../../src/conversation/types.js';
 import { LI_MING } from '../../helpers/demo-core.js';
@@ -17,6 +19,19 @@ async function damageStoredFlow(chat: Chat, change: (flow: ConversationState['fl
 }
 
 describe('flows declared as step tables', () => {
+  it('cannot leave out a step or a part of one (checked by the compiler)', () => {
+    const states = { ask: z.object({ tries: z.number() }), done: z.object({}) };
+    type Ask = StepState<'demo', typeof states, 'ask'>;
+    const withoutBack = { prompt: () => [], options: () => [], handle: () => ({ status: 'cancelled' as const, replies: [] }) };
+    // @ts-expect-error a step without `back` is not a step
+    const step: StepDefinition<Ask, Ask> = withoutBack;
+    // @ts-expect-error every step named in `states` needs its entry
+    const steps: FlowSpec<'demo', typeof states>['steps'] = { ask: step };
+    expect(steps).toBeDefined();
+    // What is stored is parsed with the step's schema, not trusted.
+    expect(states.ask.safeParse({ flow: 'demo', step: 'ask', tries: 'two' }).success).toBe(false);
+  });
+
   it('offers the flows that declared they start from a pasted ID number, phone or e-mail', async () => {
     const chat = await startChat();
     const id = await chat.user(LI_MING.id);
