@@ -36,9 +36,11 @@ describe('/metrics', () => {
     await fetch(`${baseUrl}/healthz`);
     await fetch(`${baseUrl}/healthz`);
     await fetch(`${baseUrl}/no-such-page-123`);
+    await fetch(`${baseUrl}/api/agent/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":1}' });
     const scrape = await (await fetch(`${baseUrl}/metrics`)).text();
     expect(sample(scrape, 'http_request_duration_seconds_count{method="GET",route="/healthz",status="2xx"}')).toBe(2);
     expect(sample(scrape, 'http_request_duration_seconds_count{method="GET",route="unmatched",status="4xx"}')).toBe(1);
+    expect(sample(scrape, 'http_request_duration_seconds_count{method="POST",route="/api/agent/login",status="4xx"}')).toBe(1);
     expect(scrape).not.toContain('no-such-page-123');
   });
 
