@@ -15,7 +15,7 @@ import { readUsername } from '../../conversation/flows/username-input.js';
 import type { FlowContext, FlowDefinition, FlowOutcome, Reply } from '../../conversation/types.js';
 import { maskUsername, redactSensitive } from '../../privacy/mask.js';
 import { normalizeForMatching } from '../../text/normalize.js';
-import { checkScreenshot, displayName, extensionOf } from '../tickets/screenshots.js';
+import { MAX_SCREENSHOT_BYTES, checkScreenshot, displayName, extensionOf } from '../tickets/screenshots.js';
 import type { EscalateWords } from './escalate-words.js';
 import type { UploadStash } from './upload-stash.js';
 
@@ -83,9 +83,10 @@ interface Absorbed {
  */
 export function createEscalateFlow(deps: EscalateFlowDeps): FlowDefinition {
   const { words, commands } = deps;
+  // The screenshot size limit is the help desk's own; templates quote it, never a figure of their own.
   const say = (ctx: FlowContext, key: string, vars: Record<string, unknown> = {}): Reply => ({
     type: 'text',
-    text: ctx.render(`helpdesk/escalate/${key}`, vars),
+    text: ctx.render(`helpdesk/escalate/${key}`, { maxMb: MAX_SCREENSHOT_BYTES / (1024 * 1024), ...vars }),
   });
 
   const nextMissing = (state: Collected): TicketItem | null => {
