@@ -198,7 +198,7 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
         const current = row ? (this.db.driver.readJson(row.doc) as T) : undefined;
         const next = await change(current);
         if (next === undefined && current === undefined) return undefined;
-        const written = await this.db.driver.transaction((tx) => this.writeRow(tx, id, next, row ? Number(row.version) : 0));
+        const written = await this.write(id, next, row ? Number(row.version) : 0);
         if (written) return next;
       }
       throw new Error(`Document ${this.name}/${id} kept changing under ${MAX_ATTEMPTS} attempts to update it`);
@@ -281,9 +281,45 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
 
   private async writeUntilApplied(id: string, next: () => { doc: T | undefined }): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (await this.db.driver.transaction((tx) => this.writeRow(tx, id, next().doc, 'any'))) return;
+      if (await this.write(id, next().doc, 'any')) return;
     }
     throw new Error(`Document ${this.name}/${id} could not be written`);
+  }
+
+  /** A collection without keys needs no counts: one statement per write, no transaction. */
+  private write(id: string, doc: T | undefined, expected: number | 'any'): Promise<boolean> {
+    return this.schema ? this.db.driver.transaction((tx) => this.writeRow(tx, id, doc, expected)) : this.writePlain(id, doc, expected);
+  }
+
+  private async writePlain(id: string, doc: T | undefined, expected: number | 'any'): Promise<boolean> {
+    const { driver } = this.db;
+    const version = expected === 'any' ? '' : ' AND version = ?';
+    const versionParams = expected === 'any' ? [] : [expected];
+    if (doc === undefined) {
+      const deleted = await driver.run(`DELETE FROM documents WHERE collection = ? AND id = ?${version}`, [this.name, id, ...versionParams]);
+      return expected === 'any' || deleted > 0;
+    }
+    const json = JSON.stringify(doc);
+    if (expected === 'any') {
+      await driver.run(
+        `INSERT INTO documents (collection, id, doc, version) VALUES (?, ?, ${driver.jsonParam}, 1)
+         ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc, version = documents.version + 1`,
+        [this.name, id, json],
+      );
+      return true;
+    }
+    if (expected === 0) {
+      const inserted = await driver.run(
+        `INSERT INTO documents (collection, id, doc, version) VALUES (?, ?, ${driver.jsonParam}, 1) ON CONFLICT (collection, id) DO NOTHING`,
+        [this.name, id, json],
+      );
+      return inserted > 0;
+    }
+    const updated = await driver.run(
+      `UPDATE documents SET doc = ${driver.jsonParam}, version = version + 1 WHERE collection = ? AND id = ? AND version = ?`,
+      [json, this.name, id, expected],
+    );
+    return updated > 0;
   }
 
   /**
