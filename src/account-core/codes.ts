@@ -1,5 +1,5 @@
 import { maskEmail, maskPhone } from '../privacy/mask.js';
-import { chinaDay, failWith, ok, type CoreContext, type Failure } from './context.js';
+import { chinaDay, failWith, ok, type CoreContext } from './context.js';
 import { CORE_LIMITS } from './limits.js';
 import type { AccountRecord, TokenRecord } from './records.js';
 import { hashCode, newCode, newSalt, newToken, sameDigest, tokenKey } from './secrets.js';
@@ -9,10 +9,10 @@ import type { CodePurpose, CodeSent, CoreResult } from './types.js';
  * Reserves one send to a phone or address: at most 5 per China calendar day, none within 60 s
  * of the previous one. Refused sends do not count.
  */
-export async function reserveSend(ctx: CoreContext, via: 'sms' | 'email', target: string): Promise<{ ok: true; remaining: number } | Failure> {
+export async function reserveSend(ctx: CoreContext, via: 'sms' | 'email', target: string): Promise<CoreResult<{ remaining: number }>> {
   const now = ctx.now();
   const day = chinaDay(now);
-  let outcome: { ok: true; remaining: number } | Failure = failWith(ctx.render, 'unavailable');
+  let outcome: CoreResult<{ remaining: number }> = failWith(ctx.render, 'unavailable');
   await ctx.stores.limits.update(`send-${via}:${target}`, (current) => {
     const count = current?.day === day ? (current.count ?? 0) : 0;
     if (count >= CORE_LIMITS.sendsPerDay) {
@@ -24,7 +24,7 @@ export async function reserveSend(ctx: CoreContext, via: 'sms' | 'email', target
       outcome = failWith(ctx.render, 'send_too_soon', { retryAfterSeconds: Math.ceil((CORE_LIMITS.resendIntervalMs - since) / 1000) });
       return current;
     }
-    outcome = { ok: true, remaining: CORE_LIMITS.sendsPerDay - count - 1 };
+    outcome = ok({ remaining: CORE_LIMITS.sendsPerDay - count - 1 });
     return { day, count: count + 1, lastAt: now.toISOString() };
   });
   return outcome;
@@ -67,7 +67,7 @@ export async function sendCode(ctx: CoreContext, account: AccountRecord, purpose
   } catch {
     return failWith(ctx.render, 'unavailable', { what: via });
   }
-  return ok({ sentTo: via === 'sms' ? maskPhone(target) : maskEmail(target), expiresAt, remainingToday: reserved.remaining });
+  return ok({ sentTo: via === 'sms' ? maskPhone(target) : maskEmail(target), expiresAt, remainingToday: reserved.value.remaining });
 }
 
 /**

@@ -122,18 +122,14 @@ export function endUserOf(caller: Caller): string | null {
  * The account a caller names: by username as typed, or by an `accountRef` issued to this caller.
  * A probe by phone, e-mail or ID number (not a reference) spends one of the caller's lookups.
  */
-export async function namedAccount(
-  ctx: CoreContext,
-  raw: string,
-  caller: Caller,
-): Promise<{ ok: true; account: AccountRecord | undefined } | Failure> {
+export async function namedAccount(ctx: CoreContext, raw: string, caller: Caller): Promise<CoreResult<AccountRecord | undefined>> {
   if (isAccountRef(raw)) {
     const username = await ctx.refs.open(raw, endUserOf(caller), ctx.now());
-    return { ok: true, account: username === undefined ? undefined : await ctx.stores.accounts.get(username) };
+    return ok(username === undefined ? undefined : await ctx.stores.accounts.get(username));
   }
   const spent = await spendLookup(ctx, caller);
   if (spent) return spent;
-  return { ok: true, account: await ctx.stores.accounts.get(normalizeUsername(raw)) };
+  return ok(await ctx.stores.accounts.get(normalizeUsername(raw)));
 }
 
 /** One lookup by ID number, phone, e-mail or username, charged to the end user who asks. */

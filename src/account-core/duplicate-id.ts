@@ -6,6 +6,7 @@ import { CORE_LIMITS } from './limits.js';
 import type { AccountRecord, AssistRecord, DuplicateRecord, ReviewRecord } from './records.js';
 import { checkOwnerProof } from './owner-proof.js';
 import { recoverableAccount } from './recovery.js';
+import { notifyReviewDecision } from './review-notice.js';
 import { newId } from './secrets.js';
 import type { AssistRequest, CoreResult, DuplicateStatus, ImageUpload, ReviewStatus, ReviewSummary } from './types.js';
 
@@ -94,14 +95,14 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     return undefined;
   }
 
-  async function checkPhoto(side: 'front' | 'back', upload: ImageUpload | undefined): Promise<{ ok: true; type: string; data: string } | Failure> {
+  async function checkPhoto(side: 'front' | 'back', upload: ImageUpload | undefined): Promise<CoreResult<{ type: string; data: string }>> {
     const bytes = typeof upload?.data === 'string' ? decodeBase64(upload.data) : undefined;
     const type = bytes ? await detectImageType(bytes) : undefined;
     if (!bytes || !type) return fail('image_type', { side });
     if (bytes.length > CORE_LIMITS.photoMaxBytes) {
       return fail('image_too_large', { side, maxKb: CORE_LIMITS.photoMaxBytes / 1024, sizeKb: Math.ceil(bytes.length / 1024) });
     }
-    return { ok: true, type, data: bytes.toString('base64') };
+    return ok({ type, data: bytes.toString('base64') });
   }
 
   /**
@@ -140,7 +141,7 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     async getDuplicateStatus(input, caller) {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      const { account } = found;
+      const account = found.value;
       const counts = uploadCounts(account.duplicate, chinaDay(ctx.now()));
       const latest = account.duplicate?.latestReviewId ? await stores.reviews.get(account.duplicate.latestReviewId) : undefined;
       let state: DuplicateStatus['state'] = 'none';
@@ -171,7 +172,7 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       if (!found.ok) return found;
       const now = ctx.now();
       const day = chinaDay(now);
-      const refusal = await uploadRefusal(found.account, day);
+      const refusal = await uploadRefusal(found.value, day);
       if (refusal) return refusal;
       const front = await checkPhoto('front', input.front);
       if (!front.ok) return front;
@@ -180,15 +181,15 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
 
       const review: ReviewRecord = {
         id: newId('rv', ctx.random),
-        username: found.account.username,
-        idNumber: found.account.idNumber,
+        username: found.value.username,
+        idNumber: found.value.idNumber,
         state: 'pending',
         createdAt: now.toISOString(),
         dueAt: dueAtFor(now),
       };
       // Photos, review and queue entry exist before the account counts the upload, so agents
       // always see what a user was told was submitted.
-      await stores.reviewPhotos.put(review.id, { front: { type: front.type, data: front.data }, back: { type: back.type, data: back.data } });
+      await stores.reviewPhotos.put(review.id, { front: front.value, back: back.value });
       await stores.reviews.put(review.id, review);
       await stores.reviewQueue.update(QUEUE, (queue) => ({ ids: [...(queue?.ids ?? []), review.id] }));
       let refused: Failure | undefined;
@@ -217,7 +218,7 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       if (!PHONE.test(ownPhone)) return fail('invalid_input', { field: 'ownPhone' });
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      const { account } = found;
+      const account = found.value;
       if (!account.duplicate || account.duplicate.resolvedAt) return fail('no_conflict');
       // Naming a classmate by phone is a lookup by phone.
       const spent = await spendLookup(ctx, caller);
@@ -258,7 +259,7 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     async listInbox(input, caller) {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      const inbox = await stores.inboxes.get(found.account.username);
+      const inbox = await stores.inboxes.get(found.value.username);
       const requests: AssistRequest[] = [];
       for (const id of [...(inbox?.ids ?? [])].reverse()) {
         const request = await stores.assists.get(id);
@@ -271,12 +272,12 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       // Accepting resolves the requester's conflict and cancels the ID's other holders: only the classmate may.
-      const refused = await checkOwnerProof(ctx, found.account, input.proof);
+      const refused = await checkOwnerProof(ctx, found.value, input.proof);
       if (refused) return refused;
       let outcome: CoreResult<AssistRequest> = fail('not_found', { what: 'assist' });
       const now = ctx.now().toISOString();
       const answered = await stores.assists.update(input.requestId, (request) => {
-        if (!request || request.classmate !== found.account.username) return request;
+        if (!request || request.classmate !== found.value.username) return request;
         if (request.state !== 'pending') {
           outcome = fail('already_decided', { what: 'assist' });
           return request;
@@ -333,6 +334,7 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       const now = ctx.now().toISOString();
       let outcome: CoreResult<ReviewSummary> = fail('not_found', { what: 'review' });
       let apply = false;
+      let justDecided = false;
       const decided = await stores.reviews.update(input.reviewId, (review) => {
         if (!review) return review;
         if (review.state !== 'pending') {
@@ -349,6 +351,7 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
           decidedBy: agent,
         };
         apply = input.decision === 'approve';
+        justDecided = true;
         outcome = ok(summary(next));
         return next;
       });
@@ -358,6 +361,8 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
         await stores.reviews.update(decided.id, (review) => (review ? { ...review, applied: true } : review));
       }
       await stores.reviewQueue.update(QUEUE, (queue) => ({ ids: (queue?.ids ?? []).filter((id) => id !== decided.id) }));
+      // The decision stands even if the notice cannot be sent; the help desk also tells the user on their chat channel.
+      if (justDecided) await notifyReviewDecision(ctx, decided).catch(() => undefined);
       return outcome;
     },
   };

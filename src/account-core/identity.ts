@@ -86,8 +86,8 @@ export function createIdentity(ctx: CoreContext): Identity {
     async getAccount(input, caller) {
       const named = await namedAccount(ctx, input.username, caller);
       if (!named.ok) return named;
-      if (!named.account) return fail('not_registered', { subject: 'username' });
-      return ok(await viewFor(ctx, named.account, caller));
+      if (!named.value) return fail('not_registered', { subject: 'username' });
+      return ok(await viewFor(ctx, named.value, caller));
     },
 
     async login(input, caller) {
@@ -116,10 +116,10 @@ export function createIdentity(ctx: CoreContext): Identity {
     async bindRealName(input, caller) {
       const named = await namedAccount(ctx, input.username, caller);
       if (!named.ok) return named;
-      if (!named.account) return fail('not_registered', { subject: 'username' });
-      const refused = await checkOwnerProof(ctx, named.account, input.proof);
+      if (!named.value) return fail('not_registered', { subject: 'username' });
+      const refused = await checkOwnerProof(ctx, named.value, input.proof);
       if (refused) return refused;
-      const bound = await stores.accounts.update(named.account.username, (account) =>
+      const bound = await stores.accounts.update(named.value.username, (account) =>
         account && account.state === 'active' ? { ...account, realNameBound: true } : account,
       );
       if (!bound) return fail('not_registered', { subject: 'username' });

@@ -2,7 +2,7 @@ import { checkPassword } from '../domain/password.js';
 import { maskEmail, maskPhone, maskUsername } from '../privacy/mask.js';
 import { limitKey } from '../security/rate-limits.js';
 import { consumeCode, issueToken, reserveSend, sendCode, tokenLooksValid, tokenProblem } from './codes.js';
-import { callerKey, chinaDay, failWith, namedAccount, ok, type Caller, type CoreContext, type Failure, type Implementations } from './context.js';
+import { callerKey, chinaDay, failWith, namedAccount, ok, type Caller, type CoreContext, type Implementations } from './context.js';
 import { CORE_LIMITS } from './limits.js';
 import type { AccountRecord } from './records.js';
 import { normalizeAnswer, tokenKey } from './secrets.js';
@@ -21,17 +21,13 @@ export interface ResetPages {
 }
 
 /** An account the caller names (username or reference) that may recover: it exists and is not cancelled. */
-export async function recoverableAccount(
-  ctx: CoreContext,
-  rawUsername: string,
-  caller: Caller,
-): Promise<{ ok: true; account: AccountRecord } | Failure> {
+export async function recoverableAccount(ctx: CoreContext, rawUsername: string, caller: Caller): Promise<CoreResult<AccountRecord>> {
   const named = await namedAccount(ctx, rawUsername, caller);
   if (!named.ok) return named;
-  const account = named.account;
+  const account = named.value;
   if (!account) return failWith(ctx.render, 'not_registered', { subject: 'username' });
   if (account.state === 'cancelled') return failWith(ctx.render, 'account_cancelled', { reason: account.cancelledReason ?? null });
-  return { ok: true, account };
+  return ok(account);
 }
 
 /** 找回密码: the methods, SMS codes, reset e-mail, security questions, and the reset itself. */
@@ -45,7 +41,7 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
   }
 
   /** A token that may still be spent on this account, or why not. */
-  async function usableToken(token: string, kind: 'reset' | 'activate'): Promise<{ ok: true; account: AccountRecord } | Failure> {
+  async function usableToken(token: string, kind: 'reset' | 'activate'): Promise<CoreResult<AccountRecord>> {
     if (!tokenLooksValid(token)) return fail('token_invalid', { reason: 'unknown' });
     const record = await stores.tokens.get(tokenKey(token));
     const problem = tokenProblem(record, kind, ctx.now());
@@ -56,14 +52,14 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
     if (kind === 'reset' && account.passwordChangedAt && account.passwordChangedAt > record.issuedAt) {
       return fail('token_invalid', { reason: 'used', kind });
     }
-    return { ok: true, account };
+    return ok(account);
   }
 
   return {
     async getRecoveryMethods(input, caller) {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      const { account } = found;
+      const account = found.value;
       const methods: RecoveryMethod[] = [];
       if (account.phone) methods.push({ kind: 'sms', target: maskPhone(account.phone) });
       if (account.email && account.emailActivated) methods.push({ kind: 'email', target: maskEmail(account.email) });
@@ -74,20 +70,20 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
     async sendSmsCode(input, caller) {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      return sendCode(ctx, found.account, input.purpose, 'sms');
+      return sendCode(ctx, found.value, input.purpose, 'sms');
     },
 
     async verifySmsCode(input, caller) {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      const spent = await consumeCode(ctx, 'reset-password', found.account.username, input.code);
-      return spent.ok ? grant(found.account) : spent;
+      const spent = await consumeCode(ctx, 'reset-password', found.value.username, input.code);
+      return spent.ok ? grant(found.value) : spent;
     },
 
     async sendResetEmail(input, caller) {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      const { account } = found;
+      const account = found.value;
       if (!account.email || !account.emailActivated) return fail('method_unavailable', { method: 'email' });
       const reserved = await reserveSend(ctx, 'email', account.email);
       if (!reserved.ok) return reserved;
@@ -103,13 +99,13 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
       } catch {
         return fail('unavailable', { what: 'email' });
       }
-      return ok({ sentTo: maskEmail(account.email), expiresAt, remainingToday: reserved.remaining });
+      return ok({ sentTo: maskEmail(account.email), expiresAt, remainingToday: reserved.value.remaining });
     },
 
     async verifySecurityAnswers(input, caller) {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      const { account } = found;
+      const account = found.value;
       if (account.securityQuestions.length === 0) return fail('method_unavailable', { method: 'questions' });
       const answers = input.answers;
       if (answers.length !== account.securityQuestions.length) {
@@ -149,7 +145,7 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
       });
       if (!claimed) return fail('token_invalid', { reason: 'used', kind: 'reset' });
       let outcome: CoreResult<{ maskedUsername: string }> = fail('token_invalid', { reason: 'unknown', kind: 'reset' });
-      await stores.accounts.update(usable.account.username, (account) => {
+      await stores.accounts.update(usable.value.username, (account) => {
         if (!account) return account;
         if (account.state === 'cancelled') {
           outcome = fail('account_cancelled', { reason: account.cancelledReason ?? null });
@@ -159,7 +155,7 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
         return { ...account, passwordHash, passwordChangedAt: now.toISOString() };
       });
       // A fresh password clears the lockout it may have been chosen to escape.
-      if (outcome.ok) await ctx.rateLimits.delay('core-login:account').recordSuccess(limitKey.account(usable.account.username));
+      if (outcome.ok) await ctx.rateLimits.delay('core-login:account').recordSuccess(limitKey.account(usable.value.username));
       return outcome;
     },
 
@@ -167,7 +163,7 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
       const usable = await usableToken(input.token, 'reset');
       if (!usable.ok) return usable;
       const record = await stores.tokens.get(tokenKey(input.token));
-      return ok({ username: usable.account.username, expiresAt: record?.expiresAt ?? '' });
+      return ok({ username: usable.value.username, expiresAt: record?.expiresAt ?? '' });
     },
 
     async activateEmail(input) {

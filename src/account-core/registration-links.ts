@@ -1,5 +1,5 @@
 import { issueToken, tokenLooksValid, tokenProblem } from './codes.js';
-import { failWith, ok, type Caller, type CoreContext, type Failure, type Implementations } from './context.js';
+import { failWith, ok, type Caller, type CoreContext, type Implementations } from './context.js';
 import { CORE_LIMITS } from './limits.js';
 import { tokenKey } from './secrets.js';
 import type { AccountView, CoreResult, RegistrationInput } from './types.js';
@@ -21,12 +21,12 @@ export function createRegistrationLinks(
   register: (input: RegistrationInput, caller: Caller) => Promise<CoreResult<AccountView>>,
 ): Implementations<'createRegistrationLink'> & RegistrationPages {
   const { stores } = ctx;
-  const usable = async (token: string): Promise<{ ok: true; expiresAt: string } | Failure> => {
+  const usable = async (token: string): Promise<CoreResult<{ expiresAt: string }>> => {
     if (!tokenLooksValid(token)) return failWith(ctx.render, 'token_invalid', { reason: 'unknown', kind: 'register' });
     const record = await stores.tokens.get(tokenKey(token));
     const problem = tokenProblem(record, 'register', ctx.now());
     if (problem || !record) return failWith(ctx.render, 'token_invalid', { reason: problem ?? 'unknown', kind: 'register' });
-    return { ok: true, expiresAt: record.expiresAt };
+    return ok({ expiresAt: record.expiresAt });
   };
 
   return {
@@ -37,7 +37,7 @@ export function createRegistrationLinks(
 
     async inspectRegistrationToken({ token }) {
       const checked = await usable(token);
-      return checked.ok ? ok({ expiresAt: checked.expiresAt }) : checked;
+      return checked;
     },
 
     async registerWithToken({ token, registration }) {
