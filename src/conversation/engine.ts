@@ -207,7 +207,7 @@ class Turn {
       this.state.flows = [];
       await this.startFlow(flow.name, { entities: analyzed?.entities, text: this.text, topic: entry.id });
     } else {
-      this.say(this.deps.render('chat/offer-flow', { flow: flow.name }));
+      this.say(this.deps.render('chat/offer-flow', { flow: flow.name, buttons: this.message.choicesAsButtons === true }));
       this.offer([{ label: this.deps.render('chat/choice-start-flow', { flow: flow.name }), action: { kind: 'flow', flow: flow.name } }]);
     }
   }
@@ -247,7 +247,9 @@ class Turn {
       .slice(0, 3)
       .map((c) => this.deps.knowledge.byId.get(c.id)!);
     const outOfScope = match.reason === 'out-of-scope' || candidates.length === 0;
-    this.say(this.deps.render('chat/fallback', { outOfScope, hasCandidates: candidates.length > 0 }));
+    this.say(
+      this.deps.render('chat/fallback', { outOfScope, hasCandidates: candidates.length > 0, buttons: this.message.choicesAsButtons === true }),
+    );
     this.offer([
       ...candidates.map((entry): OfferedChoice => ({ label: entry.title, action: { kind: 'topic', topicId: entry.id } })),
       { label: this.deps.render('chat/choice-human'), action: { kind: 'human' } },

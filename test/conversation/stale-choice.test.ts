@@ -47,6 +47,11 @@ describe('choices carry the id of the menu that offered them', () => {
 
     const wechat = web.as('openid-7', 'wechat');
     await wechat.user('忘记密码了').expects(/^1\. 先找回用户名$/m);
+
+    const unsureOnWeb = await say(web.as('web-2'), '邮箱');
+    expect(unsureOnWeb.text).toContain('点一下即可查看');
+    expect(unsureOnWeb.text).not.toContain('回复序号');
+    await web.as('openid-8', 'wechat').user('邮箱').expects('回复序号即可查看');
   });
 
   it('a click on the open menu works like typing its number', async () => {
