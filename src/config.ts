@@ -44,6 +44,8 @@ const envSchema = z.object({
   WECHAT_APPID: optionalString,
   WECHAT_AES_KEY: optionalString,
   WECHAT_APPSECRET: optionalString,
+  /** Template message used to reach a user past the 48-hour customer-service window (fields first, keyword1, keyword2, remark). */
+  WECHAT_TEMPLATE_ID: optionalString,
   WECHAT_API_BASE: z.string().default('https://api.weixin.qq.com'),
   WECHAT_MESSAGE_MODE: optionalString.pipe(z.enum(['plaintext', 'compatible', 'safe']).optional()),
   WECHAT_REPLY_BUDGET_MS: z.coerce.number().int().min(0).max(4800).default(4500),
@@ -105,6 +107,8 @@ export interface Config {
     apiBase: string;
     mode: 'plaintext' | 'compatible' | 'safe';
     replyBudgetMs: number;
+    /** Template message for replies past the 48-hour window (WECHAT_TEMPLATE_ID); without it they wait for the user's next message. */
+    templateId?: string;
   };
   wechaty?: { puppet: string; name: string };
   smtp: { port: number; host: string; outboundUrl?: string; supportAddress: string };
@@ -176,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           apiBase: e.WECHAT_API_BASE.replace(/\/+$/, ''),
           mode: wechatMode,
           replyBudgetMs: e.WECHAT_REPLY_BUDGET_MS,
+          templateId: e.WECHAT_TEMPLATE_ID,
         }
       : undefined,
     wechaty: e.WECHATY_PUPPET ? { puppet: e.WECHATY_PUPPET, name: e.WECHATY_NAME } : undefined,

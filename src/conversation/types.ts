@@ -268,6 +268,8 @@ export interface HelpdeskPort {
   isTicketOpen(ticketId: string): Promise<boolean>;
   /** Where one ticket stands, for the user who opened it; `undefined` when there is no such ticket. */
   ticketStatus?(ticketId: string): Promise<TicketStatusView | undefined>;
+  /** A photo review was submitted from this conversation: the agents' decision is sent back to it. */
+  reviewSubmitted?(origin: { reviewId: string; channel: ChannelName; userId: string }): Promise<void>;
 }
 
 /** What a user may see of their own ticket. */

@@ -11,6 +11,10 @@ import { AgentDirectory, argon2Hasher, type AgentHasher } from './console/agents
 import { createAgentApiRouter } from './console/api-router.js';
 import { AuditTrail } from './tickets/audit.js';
 import { CalendarRecomputer } from './tickets/calendar-recompute.js';
+import { createNoticePageRouter } from './outcomes/notice-page-router.js';
+import { withReviewOutcomes } from './outcomes/review-decisions.js';
+import { SignedLinks } from './outcomes/signed-links.js';
+import { UserNotices, type ReviewOrigin } from './outcomes/user-notices.js';
 import { ConsoleAuth, type Audience } from './console/console-auth.js';
 import { createConsoleRouter } from './console/console-router.js';
 import { ConsoleService } from './console/console-service.js';
@@ -49,6 +53,9 @@ export interface HelpdeskHandle {
   audit: AuditTrail;
   /** Recomputes due dates when the holiday calendar changes (`npm run calendar -- reload`, console). */
   calendar: CalendarRecomputer;
+  /** Outcomes sent to users on their channel (agent replies, closings, review decisions). */
+  notices: UserNotices;
+  links: SignedLinks;
 }
 
 /** The help desk as a feature module, with access to its running parts. */
@@ -85,6 +92,16 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       if (context.metrics) registerHelpdeskGauges(context.metrics, store, clock);
       const calendar = options.calendar ?? context.calendar;
       const audit = new AuditTrail(storage, clock);
+      const links = new SignedLinks(storage.documents('helpdesk-secrets'), clock);
+      const notices = new UserNotices({
+        delivery: context.delivery,
+        render: context.render,
+        links,
+        publicUrl: config.publicUrl,
+        origins: storage.documents<ReviewOrigin>('helpdesk-review-origins'),
+        clock,
+        logger,
+      });
       const transport = options.mailTransport ?? (config.smtp.outboundUrl ? createMailTransport(config.smtp.outboundUrl) : undefined);
       if (!transport) logger.info('SMTP_URL not set: help-desk mail is kept in the sent-mail store (console /console/outbox) instead of being sent');
       mailer = new Mailer({ from: config.smtp.supportAddress, transport, log: storage.log('helpdesk-sent-mail', sentMailLogSchema), clock, logger });
@@ -104,6 +121,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
           clock,
           assistant: () => assistant,
           mail: { replyOnTicket: (ticket, text) => intake!.replyOnTicket(ticket, text) },
+          notices,
         }),
       });
       intake = new EmailIntake({
@@ -120,14 +138,14 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       });
       const agents = new AgentDirectory(storage, options.hasher ?? argon2Hasher(), clock);
       const recomputer = new CalendarRecomputer({ calendar, tickets, core: context.core, audit, logger });
-      handle = { tickets, agents, intake, mailer, audit, calendar: recomputer };
+      handle = { tickets, agents, intake, mailer, audit, calendar: recomputer, notices, links };
       const mailIntake = intake;
       context.delivery.register('email', async (address, replies) => {
         const text = replies.map((reply) => (reply.type === 'text' ? reply.text : reply.url)).join('\n\n');
         if ((await mailIntake.sendNotice(address, text)) === 'failed') throw new Error('notice mail refused by the SMTP_URL server');
       });
 
-      context.helpdesk = createHelpdeskPort(tickets);
+      context.helpdesk = { ...createHelpdeskPort(tickets), reviewSubmitted: (origin) => notices.recordReviewOrigin(origin) };
       const flow = createEscalateFlow({
         stash: new UploadStash(storage),
         words: loadEscalateWords(context.config.knowledgeDir),
@@ -146,6 +164,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       // Tickets stored under an older calendar (or none, before the calendar could place every year) get today's dates.
       await parts.calendar.afterStart();
       mountConsole(app, context, parts);
+      app.use(createNoticePageRouter({ links: parts.links, tickets: parts.tickets, core: context.core, pages: context.pages }));
       if (context.listeners) {
         const senders = createSenderVerifier({ resolver: options.mailDnsResolver, mta: config.smtp.supportAddress.split('@')[1], logger });
         try {
@@ -198,7 +217,8 @@ function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0],
     tickets: parts.tickets,
     agents: parts.agents,
     audit: parts.audit,
-    core: context.core,
+    // Deciding a photo review also tells the user on the channel they submitted from.
+    core: withReviewOutcomes(context.core, parts.notices, context.logger),
     matcher: context.matcher,
     knowledge: context.knowledge,
     unanswered: context.storage.log<UnansweredEntry>('unanswered'),

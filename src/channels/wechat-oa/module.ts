@@ -77,9 +77,22 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
       // Agent replies: the customer-service API, or held until the user writes again.
       context.delivery.register('wechat', async (openid, replies) => {
         const parts = splitByBytes(repliesToText(replies, context.render));
-        if (cs) await cs.send(openid, parts);
-        else await box.hold(openid, parts);
+        if (cs) return cs.send(openid, parts);
+        await box.hold(openid, parts);
+        return 'held';
       });
+      // Past the 48-hour window only a template message gets through: it links to a page holding the message.
+      const templateId = wechat.templateId;
+      const templates = api;
+      if (templateId && templates) {
+        context.delivery.registerLinkSender('wechat', (openid, notice) =>
+          templates.sendTemplate(openid, {
+            templateId,
+            url: notice.url,
+            data: { first: notice.title, keyword1: notice.summary, keyword2: notice.time, remark: notice.remark },
+          }),
+        );
+      }
     },
 
     install(app, context, assistant) {

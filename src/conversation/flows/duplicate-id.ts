@@ -190,6 +190,7 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
     const submitted = await ctx.core.submitPhotoReview({ username: state.account.ref, front, back });
     const limits = await coreLimits(ctx);
     if (submitted.ok) {
+      await ctx.helpdesk?.reviewSubmitted?.({ reviewId: submitted.value.id, channel: ctx.channel, userId: ctx.userId });
       return complete([
         line(ctx, `${T}/photos-submitted`, {
           dueAt: chinaText(submitted.value.dueAt),

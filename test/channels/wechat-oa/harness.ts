@@ -76,6 +76,8 @@ export interface HarnessOptions {
   module?: WechatOfficialAccountOptions;
   /** Extra modules mounted before the WeChat module (flows, help desk...). */
   before?: FeatureModule[];
+  /** Extra environment (e.g. WECHAT_TEMPLATE_ID). */
+  env?: Record<string, string>;
 }
 
 /** The whole service with the WeChat webhook configured against a loopback mock of WeChat's API. */
@@ -91,6 +93,7 @@ export async function startWechatHarness(options: HarnessOptions = {}): Promise<
     WECHAT_APPSECRET: APP_SECRET,
     WECHAT_API_BASE: api.url,
     WECHAT_REPLY_BUDGET_MS: String(options.replyBudgetMs ?? 3000),
+    ...options.env,
   };
   if (options.safe || (options.mode && options.mode !== 'plaintext')) env.WECHAT_AES_KEY = AES_KEY;
   if (options.mode) env.WECHAT_MESSAGE_MODE = options.mode;
