@@ -54,6 +54,17 @@ describe('choices carry the id of the menu that offered them', () => {
     await web.as('openid-8', 'wechat').user('邮箱').expects('回复序号即可查看');
   });
 
+  it('an old button of the same question still means the same after a question in between', async () => {
+    const chat = await startChat();
+    await say(chat, '忘记密码了');
+    const methods = await say(chat, '13600003333');
+    const again = await say(chat, '短信验证码收不到怎么办？');
+    expect(again.text).toContain('我们接着刚才的“找回密码”');
+    expect(again.result.choices[0]?.id).not.toBe(methods.result.choices[0]?.id);
+    const late = await click(chat, methods.result.choices[0]);
+    expect(late.text).toContain('已发送验证码到手机 136****3333');
+  });
+
   it('a click on the open menu works like typing its number', async () => {
     const chat = await startChat();
     await say(chat, '忘记密码了');
