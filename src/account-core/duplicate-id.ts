@@ -7,7 +7,6 @@ import type { AccountRecord, AssistRecord, DuplicateRecord, ReviewRecord } from 
 import { checkOwnerProof } from './owner-proof.js';
 import { recoverableAccount } from './recovery.js';
 import { notifyReviewDecision } from './review-notice.js';
-import { notifyReviewDecision } from './review-notice.js';
 import { newId } from './secrets.js';
 import type { AssistRequest, CoreResult, DuplicateStatus, ImageUpload, ReviewStatus, ReviewSummary } from './types.js';
 
