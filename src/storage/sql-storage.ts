@@ -54,13 +54,15 @@ export function createSqlStorage(driver: SqlDriver, options: SqlStorageOptions):
 
   const prune = (before: Date) => pruneLogs(db, before);
   const retentionMs = options.logRetentionDays === undefined ? undefined : options.logRetentionDays * 24 * 60 * 60 * 1000;
-  const pruneExpired = () => {
+  const pruneExpired = async () => {
     if (retentionMs === undefined || closed) return;
-    void prune(new Date(clock().getTime() - retentionMs)).catch(() => undefined);
+    await prune(new Date(clock().getTime() - retentionMs)).catch(() => undefined);
   };
-  const pruneTimer = retentionMs === undefined ? undefined : setInterval(pruneExpired, PRUNE_INTERVAL_MS);
+  const pruneTimer = retentionMs === undefined ? undefined : setInterval(() => void pruneExpired(), PRUNE_INTERVAL_MS);
   pruneTimer?.unref();
-  void db.ready.then(pruneExpired, () => undefined);
+  // Open means migrated, and the log backlog past retention already gone.
+  const opened = db.ready.then(pruneExpired);
+  opened.catch(() => undefined);
 
   function collectionHandle(name: string): SqlCollection<unknown, string> {
     assertName(name);
@@ -71,7 +73,7 @@ export function createSqlStorage(driver: SqlDriver, options: SqlStorageOptions):
 
   return {
     engine: options.engine,
-    ready: () => db.ready,
+    ready: () => opened,
     documents<T>(name: string): DocumentStore<T> {
       return collectionHandle(name) as unknown as DocumentStore<T>;
     },
@@ -107,7 +109,7 @@ export function createSqlStorage(driver: SqlDriver, options: SqlStorageOptions):
       if (closed) return;
       closed = true;
       if (pruneTimer) clearInterval(pruneTimer);
-      await db.ready.catch(() => undefined);
+      await opened.catch(() => undefined);
       // Re-indexing started by a collection opened just before must finish on an open database.
       await Promise.all([...collections.values()].map((collection) => collection.whenReady().catch(() => undefined)));
       await driver.close();

@@ -185,6 +185,20 @@ export function describeStorageContract(engine: string, fixture: StorageEngineFi
       expect(await target.nextNumber('ticket-20261130')).toBe(3);
     });
 
+    it.runIf(fixture.persistent)('deletes log entries older than the retention period when it opens', async () => {
+      const db = await fixture.create();
+      let now = new Date('2026-01-01T00:00:00Z');
+      const before = await db.open({ clock: () => now });
+      await before.log('audit').append({ action: 'login', n: 1 });
+      now = new Date('2026-06-01T00:00:00Z');
+      await before.log('audit').append({ action: 'login', n: 2 });
+      await before.close();
+
+      const after = await opened(db, { clock: () => new Date('2026-06-02T00:00:00Z'), logRetentionDays: 30 });
+      await after.ready();
+      expect((await after.log('audit').page({ limit: 10 })).items).toEqual([{ action: 'login', n: 2 }]);
+    });
+
     it.runIf(fixture.persistent)('re-indexes documents written before their collection declared its keys', async () => {
       const db = await fixture.create();
       const before = await db.open();
