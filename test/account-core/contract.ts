@@ -746,6 +746,32 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
       });
     });
 
+    describe('limits and scopes', () => {
+      it('reports the figures users are told, so templates never write them down', async () => {
+        expect(expectOk(await core.limits({}))).toMatchObject({
+          smsPerDay: 5,
+          resendIntervalSeconds: 60,
+          codeValidityHours: 24,
+          password: { minLength: 8, maxLength: 16, needsLettersAndDigits: true },
+          photoMaxKb: 300,
+          uploadsPerDay: 3,
+          uploadsTotal: 5,
+          assistsPerDay: 5,
+          reviewWorkingDays: 3,
+          lookupFailuresPerHour: 5,
+        });
+      });
+
+      it('refuses the agent operations to a core acting for an end user', async () => {
+        const user = core.forEndUser('web:curious');
+        expectError(await user.listOutbox({}), 'forbidden');
+        expectError(await user.listReviews({ status: 'pending' }), 'forbidden');
+        expectError(await user.getReview({ reviewId: 'rv-1' }), 'forbidden');
+        expectError(await user.decideReview({ reviewId: 'rv-1', decision: 'approve', agent: 'me' }), 'forbidden');
+        expectOk(await user.limits({}));
+      });
+    });
+
     describe('outbox', () => {
       it('lists what was sent, newest first, by recipient', async () => {
         expectOk(await core.sendSmsCode({ username: LI_MING.username, purpose: 'reset-password' }));
