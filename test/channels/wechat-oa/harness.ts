@@ -1,6 +1,7 @@
 import type { Assistant } from '../../../src/conversation/assistant.js';
 import type { InboundMessage, Reply, TurnResult } from '../../../src/conversation/types.js';
 import { wechatOfficialAccountModule, type WechatOfficialAccountOptions } from '../../../src/channels/wechat-oa/module.js';
+import { guidedFlowsModule } from '../../../src/conversation/flows/module.js';
 import type { FeatureModule } from '../../../src/feature-module.js';
 import { createMemoryStorage } from '../../../src/storage/memory-storage.js';
 import type { Storage } from '../../../src/storage/types.js';
@@ -74,7 +75,7 @@ export interface HarnessOptions {
   mode?: 'plaintext' | 'compatible' | 'safe';
   replyBudgetMs?: number;
   module?: WechatOfficialAccountOptions;
-  /** Extra modules mounted before the WeChat module (flows, help desk...). */
+  /** Modules mounted before the WeChat module (default: the guided flows, which the custom menu names). */
   before?: FeatureModule[];
   /** Extra environment (e.g. WECHAT_TEMPLATE_ID). */
   env?: Record<string, string>;
@@ -97,7 +98,7 @@ export async function startWechatHarness(options: HarnessOptions = {}): Promise<
   };
   if (options.safe || (options.mode && options.mode !== 'plaintext')) env.WECHAT_AES_KEY = AES_KEY;
   if (options.mode) env.WECHAT_MESSAGE_MODE = options.mode;
-  const service = await startTestService({ env, storage, modules: [...(options.before ?? []), spied] });
+  const service = await startTestService({ env, storage, modules: [...(options.before ?? [guidedFlowsModule()]), spied] });
   const wechat = new WechatServer(`${service.baseUrl}/wechat`, { token: TOKEN, appId: APP_ID, aesKey: AES_KEY }, service.clock);
   return {
     service,
