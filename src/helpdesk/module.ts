@@ -11,6 +11,7 @@ import { AgentDirectory, argon2Hasher, type AgentHasher } from './console/agents
 import { createAgentApiRouter } from './console/api-router.js';
 import { AuditTrail } from './tickets/audit.js';
 import { CalendarRecomputer } from './tickets/calendar-recompute.js';
+import { createCalendarPageRouter } from './tickets/calendar-page-router.js';
 import { createNoticePageRouter } from './outcomes/notice-page-router.js';
 import { withReviewOutcomes } from './outcomes/review-decisions.js';
 import { SignedLinks } from './outcomes/signed-links.js';
@@ -30,6 +31,9 @@ import { registerHelpdeskGauges } from '../observability/helpdesk-gauges.js';
 import { TicketService } from './tickets/ticket-service.js';
 import type { UnansweredEntry } from './console/unanswered-report.js';
 import { UploadStash } from './escalation/upload-stash.js';
+
+/** How often the operator calendar files are looked at again. */
+const CALENDAR_CHECK_MS = 5 * 60 * 1000;
 
 export interface HelpdeskModuleOptions {
   /** Password hashing for agent accounts (tests pass lower argon2 costs). */
@@ -55,6 +59,8 @@ export interface HelpdeskHandle {
   calendar: CalendarRecomputer;
   /** Outcomes sent to users on their channel (agent replies, closings, review decisions). */
   notices: UserNotices;
+  /** The holiday calendar the due dates are placed on. */
+  workingDays: WorkingDayCalendar;
   links: SignedLinks;
 }
 
@@ -75,6 +81,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
   let handle: HelpdeskHandle | undefined;
   let mailer: Mailer | undefined;
   let store: TicketStore | undefined;
+  let calendarCheck: NodeJS.Timeout | undefined;
 
   return {
     name: 'helpdesk',
@@ -138,7 +145,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       });
       const agents = new AgentDirectory(storage, options.hasher ?? argon2Hasher(), clock);
       const recomputer = new CalendarRecomputer({ calendar, tickets, core: context.core, audit, logger });
-      handle = { tickets, agents, intake, mailer, audit, calendar: recomputer, notices, links };
+      handle = { tickets, agents, intake, mailer, audit, calendar: recomputer, notices, links, workingDays: calendar };
       const mailIntake = intake;
       context.delivery.register('email', async (address, replies) => {
         const text = replies.map((reply) => (reply.type === 'text' ? reply.text : reply.url)).join('\n\n');
@@ -163,6 +170,11 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       }
       // Tickets stored under an older calendar (or none, before the calendar could place every year) get today's dates.
       await parts.calendar.afterStart();
+      // A calendar file added or corrected while running is picked up within minutes, on every instance.
+      calendarCheck = setInterval(() => {
+        parts.calendar.reload('system', 'check').catch((error: unknown) => logger.error({ err: error }, 'calendar check failed'));
+      }, CALENDAR_CHECK_MS);
+      calendarCheck.unref();
       mountConsole(app, context, parts);
       app.use(createNoticePageRouter({ links: parts.links, tickets: parts.tickets, core: context.core, pages: context.pages }));
       if (context.listeners) {
@@ -197,6 +209,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
     },
 
     async close() {
+      clearInterval(calendarCheck);
       await listener?.close();
       listener = undefined;
       mailer?.close();
@@ -228,5 +241,11 @@ function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0],
   });
   const shared = { auth, agents: parts.agents, sessions, console: consoleService, tickets: parts.tickets, audit: parts.audit };
   app.use('/api/agent', cookieParser(), auth.identify(), createAgentApiRouter({ ...shared, render: context.render }));
+  app.use(
+    '/console',
+    cookieParser(),
+    auth.identify(),
+    createCalendarPageRouter({ auth, calendar: parts.workingDays, recomputer: parts.calendar, pages: context.pages, clock: context.clock }),
+  );
   app.use('/console', cookieParser(), auth.identify(), createConsoleRouter({ ...shared, pages: context.pages, clock: context.clock }));
 }

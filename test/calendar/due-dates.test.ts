@@ -5,7 +5,7 @@ import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
 import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
 import { TestClock } from '../helpers/clock.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { escalate, pngImage, startHelpdesk } from '../helpdesk/support.js';
+import { ADMIN, AgentClient, escalate, pngImage, startHelpdesk } from '../helpdesk/support.js';
 
 const china = (local: string) => new Date(`${local}+08:00`).toISOString();
 
@@ -113,5 +113,29 @@ describe('due dates past the published holidays', () => {
     const result = await handle.calendar.reload('admin');
     expect(result.problems).toEqual([{ file: path.join(knowledgeCalendar, '2027.yaml'), message: expect.stringContaining('holidays.0.from') }]);
     expect((await handle.tickets.get(id))!.sla).toMatchObject({ dueAt: china('2027-01-04T10:00:00'), provisional: true });
+  });
+
+  it('an admin reloads from the console; the periodic check audits only a change', async () => {
+    const knowledgeCalendar = tempDir('knowledge-calendar-');
+    const calendar = new WorkingDayCalendar({ operatorDir: knowledgeCalendar });
+    const { service, handle, baseUrl } = await startHelpdesk({ clock: new TestClock('2026-12-29T10:00:00+08:00'), calendar });
+    const id = await escalate(service.user('opened-dec-29'));
+
+    // Nothing changed: the periodic check leaves no trace.
+    await handle.calendar.reload('system', 'check');
+    expect((await handle.audit.recent(50)).filter((entry) => entry.action === 'calendar-recompute')).toEqual([]);
+
+    const admin = await AgentClient.login(baseUrl, ADMIN.username, ADMIN.password);
+    expect(await admin.pageHtml('/console/calendar')).toContain('2027 年 · 暂定：按法定假日规则推算');
+    writeFileSync(path.join(knowledgeCalendar, '2027.yaml'), NOTICE_2027);
+    const reloaded = await admin.form('/console/calendar/reload', { _csrf: admin.csrfToken });
+    const page = await reloaded.text();
+    expect(page).toContain('日历已更新：重新计算了 1 个工单、0 个证件审核的截止时间。');
+    expect(page).toContain('2027 年 · 运营人员文件 knowledge/calendar/2027.yaml');
+    expect((await handle.tickets.get(id))!.sla.dueAt).toBe(china('2027-01-05T10:00:00'));
+    expect((await handle.audit.recent(50)).find((entry) => entry.action === 'calendar-recompute')).toMatchObject({ actor: 'admin' });
+
+    // Without the session's CSRF token the reload is refused.
+    expect((await admin.form('/console/calendar/reload', {})).status).toBe(403);
   });
 });

@@ -43,16 +43,23 @@ export class CalendarRecomputer {
     return result;
   }
 
-  async reload(actor: string): Promise<CalendarRecompute> {
+  /**
+   * Reads the operator files again and recomputes when they changed. `reload` (an operator asked:
+   * console, command) is always audited; `check` (the periodic look at the files) only when it
+   * changed something.
+   */
+  async reload(actor: string, trigger: 'reload' | 'check' = 'reload'): Promise<CalendarRecompute> {
     const before = await this.pendingReviews();
     const load = this.deps.calendar.reload();
-    for (const problem of load.problems) this.deps.logger.error(problem, 'calendar file left out: fix it and reload');
+    if (trigger === 'reload' || load.changed) {
+      for (const problem of load.problems) this.deps.logger.error(problem, 'calendar file left out: fix it and reload');
+    }
     const result: CalendarRecompute = { ...load, ticketsMoved: 0, reviewsMoved: 0 };
     if (load.changed) {
       result.ticketsMoved = await this.recomputeTickets(actor);
       result.reviewsMoved = await this.auditMovedReviews(actor, before);
     }
-    await this.auditPass(actor, 'reload', result);
+    if (trigger === 'reload' || load.changed) await this.auditPass(actor, trigger, result);
     return result;
   }
 
@@ -95,7 +102,7 @@ export class CalendarRecomputer {
     return moved;
   }
 
-  private async auditPass(actor: string, trigger: 'start' | 'reload', result: CalendarRecompute): Promise<void> {
+  private async auditPass(actor: string, trigger: 'start' | 'reload' | 'check', result: CalendarRecompute): Promise<void> {
     this.deps.logger.info({ trigger, ...result }, 'due dates recomputed on the holiday calendar');
     await this.deps.audit.record(actor, 'calendar-recompute', undefined, {
       trigger,
