@@ -18,6 +18,7 @@ import { createCoordination } from './coordination/coordination.js';
 import { createAssistant, type Assistant } from './conversation/assistant.js';
 import { CommandWords } from './conversation/commands.js';
 import { guidedFlowsModule } from './conversation/flows/module.js';
+import { unknownFlowReferences } from './conversation/flows/flow-registry.js';
 import { helpdeskModule } from './helpdesk/module.js';
 import type { ConversationState, UnansweredLog } from './conversation/types.js';
 import type { FeatureModule, ServiceContext } from './feature-module.js';
@@ -119,6 +120,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   const modules = options.modules ?? standardModules();
   for (const module of modules) await module.prepare?.(context);
+  // Knowledge names flows by name; a name no module registered is a typo or a feature left out.
+  for (const reference of unknownFlowReferences(knowledge, context.flows)) {
+    logger.warn(reference, 'knowledge entry leads into a flow that is not registered; the entry is answered without it');
+  }
 
   const webHistory = createWebChatHistory(context);
   const sessions = storage.documents<ConversationState>('sessions');
