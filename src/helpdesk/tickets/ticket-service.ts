@@ -108,7 +108,13 @@ export class TicketService {
       description: clip(redactSensitive(draft.description)),
       topics: [...new Set(draft.topics)],
       screenshots,
-      transcript: draft.transcript.map((entry) => ({ ...entry, text: clip(redactSensitive(entry.text)) })).slice(-TRANSCRIPT_LIMIT),
+      transcript: draft.transcript
+        .map((entry) => ({
+          ...entry,
+          text: clip(redactSensitive(entry.text)),
+          ...(entry.subject ? { subject: redactSensitive(entry.subject) } : {}),
+        }))
+        .slice(-TRANSCRIPT_LIMIT),
       createdAt: at,
       updatedAt: at,
       sla: this.deps.sla.start(now, id),
@@ -150,7 +156,7 @@ export class TicketService {
       }
       const entry: TicketEntry = { at, from: 'user', text: clip(redactSensitive(message.text ?? '')) };
       if (shots.length > 0) entry.screenshotIds = shots.map((shot) => shot.id);
-      if (message.subject) entry.subject = message.subject;
+      if (message.subject) entry.subject = redactSensitive(message.subject);
       if (message.html) entry.html = message.html;
       if (message.automatic) entry.automatic = true;
       current.screenshots.push(...shots);
