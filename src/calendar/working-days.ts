@@ -30,6 +30,8 @@ export class CalendarNotCoveredError extends Error {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Bump when the statutory rules in statutory-rules.ts change, so stored due dates are recomputed. */
+const PROVISIONAL_RULES_VERSION = 'rules-2025';
 
 export interface WorkingDayCalendarOptions {
   /** Folder of operator files `<year>.yaml` (normally `knowledge/calendar`). */
@@ -81,6 +83,14 @@ export class WorkingDayCalendar {
     this.operatorYears = new Set(years.keys());
     this.fingerprint = fingerprint;
     return { changed, problems, operatorYears: [...years.keys()].sort() };
+  }
+
+  /**
+   * Changes whenever the working days may have changed: the operator files' content and the
+   * provisional rules' version. Kept by the help desk to skip a start-up recompute that would move nothing.
+   */
+  get version(): string {
+    return `${PROVISIONAL_RULES_VERSION}:${this.coverage.firstYear}-${this.coverage.lastYear}:${this.fingerprint}`;
   }
 
   /** Where the working days of `year` come from. */

@@ -144,7 +144,14 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
         rateLimits: context.rateLimits,
       });
       const agents = new AgentDirectory(storage, options.hasher ?? argon2Hasher(), clock);
-      const recomputer = new CalendarRecomputer({ calendar, tickets, core: context.core, audit, logger });
+      const recomputer = new CalendarRecomputer({
+        calendar,
+        tickets,
+        core: context.core,
+        audit,
+        logger,
+        placedOn: storage.documents<{ version: string }>('helpdesk-calendar-placed'),
+      });
       handle = { tickets, agents, intake, mailer, audit, calendar: recomputer, notices, links, workingDays: calendar };
       const mailIntake = intake;
       context.delivery.register('email', async (address, replies) => {

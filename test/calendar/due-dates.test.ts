@@ -121,8 +121,9 @@ describe('due dates past the published holidays', () => {
     const { service, handle, baseUrl } = await startHelpdesk({ clock: new TestClock('2026-12-29T10:00:00+08:00'), calendar });
     const id = await escalate(service.user('opened-dec-29'));
 
-    // Nothing changed: the periodic check leaves no trace.
+    // Nothing changed: the periodic check leaves no trace, and a restart does not walk the tickets again.
     await handle.calendar.reload('system', 'check');
+    expect(await handle.calendar.afterStart()).toMatchObject({ changed: false, ticketsMoved: 0 });
     expect((await handle.audit.recent(50)).filter((entry) => entry.action === 'calendar-recompute')).toEqual([]);
 
     const admin = await AgentClient.login(baseUrl, ADMIN.username, ADMIN.password);

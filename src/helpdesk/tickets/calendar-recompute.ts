@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AccountCore, ReviewSummary } from '../../account-core/types.js';
 import type { CalendarFileProblem } from '../../calendar/operator-calendar.js';
 import type { WorkingDayCalendar } from '../../calendar/working-days.js';
+import type { DocumentStore } from '../../storage/types.js';
 import type { AuditTrail } from './audit.js';
 import type { TicketService } from './ticket-service.js';
 
@@ -25,6 +26,8 @@ export interface CalendarRecomputeDeps {
   core?: Pick<AccountCore, 'listReviews'>;
   audit: AuditTrail;
   logger: Logger;
+  /** The calendar version the stored due dates were last placed on (shared by every instance). */
+  placedOn?: DocumentStore<{ version: string }>;
 }
 
 /**
@@ -37,7 +40,12 @@ export class CalendarRecomputer {
   constructor(private readonly deps: CalendarRecomputeDeps) {}
 
   async afterStart(actor = 'system'): Promise<CalendarRecompute> {
+    const version = this.deps.calendar.version;
+    if ((await this.deps.placedOn?.get('calendar'))?.version === version) {
+      return { changed: false, problems: [], operatorYears: [], ticketsMoved: 0, reviewsMoved: 0 };
+    }
     const ticketsMoved = await this.recomputeTickets(actor);
+    await this.deps.placedOn?.put('calendar', { version });
     const result: CalendarRecompute = { changed: true, problems: [], operatorYears: [], ticketsMoved, reviewsMoved: 0 };
     if (ticketsMoved > 0) await this.auditPass(actor, 'start', result);
     return result;
@@ -58,6 +66,7 @@ export class CalendarRecomputer {
     if (load.changed) {
       result.ticketsMoved = await this.recomputeTickets(actor);
       result.reviewsMoved = await this.auditMovedReviews(actor, before);
+      await this.deps.placedOn?.put('calendar', { version: this.deps.calendar.version });
     }
     if (trigger === 'reload' || load.changed) await this.auditPass(actor, trigger, result);
     return result;

@@ -330,6 +330,13 @@ export class TicketService {
    * `undefined` when the date stayed (or the ticket is gone or closed).
    */
   async placeOnCalendar(id: string): Promise<{ from: string | null; to: string | null; provisional: boolean } | undefined> {
+    const moves = (ticket: Ticket) => {
+      const next = this.deps.sla.recompute(ticket.sla, id);
+      return next.dueAt !== ticket.sla.dueAt || Boolean(next.provisional) !== Boolean(ticket.sla.provisional);
+    };
+    // Read first: a start-up pass over every open ticket writes only the ones whose date moves.
+    const stored = await this.get(id);
+    if (!stored || stored.status !== 'open' || !moves(stored)) return undefined;
     let move: { from: string | null; to: string | null; provisional: boolean } | undefined;
     await this.deps.store.updateTicket(id, (current) => {
       if (current.status !== 'open') return current;
