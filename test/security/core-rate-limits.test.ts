@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createRateLimits, growingDelaySeconds, limitKey, DEFAULT_GROWING_DELAYS } from '../../src/security/rate-limits.js';
-
-// The limiters read Date.now(); fake timers move the clock without sleeping.
-beforeAll(() => void vi.useFakeTimers({ now: new Date('2026-03-02T02:00:00Z') }));
-afterAll(() => void vi.useRealTimers());
+import { redisTest, TEST_REDIS_URL } from '../cluster/redis-fixture.js';
 
 describe('named rate limits', () => {
+  // The limiters read Date.now(); fake timers move the clock without sleeping.
+  beforeAll(() => void vi.useFakeTimers({ now: new Date('2026-03-02T02:00:00Z') }));
+  afterAll(() => void vi.useRealTimers());
+
   test('a key spends its budget, is refused with a retry time, and is served again after the window', async () => {
     const limits = createRateLimits({ policies: { 'chat-message:identity': { points: 3, durationSeconds: 60 } } });
     const key = limitKey.user('web-abc');
@@ -48,6 +49,9 @@ describe('named rate limits', () => {
 });
 
 describe('growing delays instead of a renewable lock', () => {
+  beforeAll(() => void vi.useFakeTimers({ now: new Date('2026-03-02T02:00:00Z') }));
+  afterAll(() => void vi.useRealTimers());
+
   test('the first failures are free, then the wait doubles up to its cap', () => {
     const policy = { freeFailures: 2, firstDelaySeconds: 1, maxDelaySeconds: 8, forgetAfterSeconds: 3600 };
     expect([1, 2, 3, 4, 5, 6, 7].map((n) => growingDelaySeconds(policy, n))).toEqual([0, 0, 1, 2, 4, 8, 8]);
@@ -67,5 +71,23 @@ describe('growing delays instead of a renewable lock', () => {
     expect(await delay.waitMs(key)).toBe(0);
     await delay.recordSuccess(key);
     expect(await delay.recordFailure(key)).toBe(0);
+  });
+});
+
+describe.skipIf(!TEST_REDIS_URL)('named rate limits on Redis (TEST_REDIS_URL)', () => {
+  redisTest('two instances share one budget and one growing delay', async ({ prefix, instanceA, instanceB }) => {
+    const policies = { 'chat-message:identity': { points: 2, durationSeconds: 60 } };
+    const first = createRateLimits({ redis: instanceA, keyPrefix: `${prefix}rl`, policies });
+    const second = createRateLimits({ redis: instanceB, keyPrefix: `${prefix}rl`, policies });
+    const key = limitKey.user('web-shared');
+    expect((await first.consume('chat-message:identity', key)).allowed).toBe(true);
+    expect((await second.consume('chat-message:identity', key)).allowed).toBe(true);
+    expect(await first.consume('chat-message:identity', key)).toMatchObject({ allowed: false, limit: 'chat-message:identity' });
+    await second.reset('chat-message:identity', key);
+    expect((await first.peek('chat-message:identity', key)).allowed).toBe(true);
+
+    const account = limitKey.account('admin');
+    for (let i = 0; i < 7; i += 1) await first.delay('agent-login:account').recordFailure(account);
+    expect(await second.delay('agent-login:account').waitMs(account)).toBeGreaterThan(0);
   });
 });
