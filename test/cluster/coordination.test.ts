@@ -7,6 +7,7 @@ import { RedisAnswerRelay } from '../../src/coordination/redis-answer-relay.js';
 import { RedisDeliveryLedger } from '../../src/coordination/redis-delivery-ledger.js';
 import { RedisJsonCache } from '../../src/coordination/redis-json-cache.js';
 import { LockTimeoutError, RedisLeaseLock } from '../../src/coordination/redis-lease-lock.js';
+import { createRateLimits, limitKey } from '../../src/security/rate-limits.js';
 import { MockWechatApi } from '../channels/wechat-oa/mock-wechat-api.js';
 import { z } from 'zod';
 import { TEST_REDIS_URL, redisTest } from './redis-fixture.js';
@@ -116,6 +117,21 @@ describe.skipIf(!TEST_REDIS_URL)('Redis coordination between two instances', () 
       await subscriberB.quit();
     },
   );
+
+  redisTest('a visitor’s chat budget is spent across both instances, not once per instance', async ({ prefix, instanceA, instanceB }) => {
+    const policies = { 'chat-message:identity': { points: 3, durationSeconds: 60 } };
+    const limitsA = createRateLimits({ redis: instanceA, keyPrefix: `${prefix}rl`, policies });
+    const limitsB = createRateLimits({ redis: instanceB, keyPrefix: `${prefix}rl`, policies });
+    const visitor = limitKey.user('visitor-7');
+    const verdicts = [
+      await limitsA.consume('chat-message:identity', visitor),
+      await limitsB.consume('chat-message:identity', visitor),
+      await limitsA.consume('chat-message:identity', visitor),
+      await limitsB.consume('chat-message:identity', visitor),
+    ];
+    expect(verdicts.map((verdict) => verdict.allowed)).toEqual([true, true, true, false]);
+    expect((await limitsA.consume('chat-message:identity', limitKey.user('someone-else'))).allowed).toBe(true);
+  });
 
   redisTest('two instances whose token expired ask WeChat for one new token between them', async ({ prefix, instanceA, instanceB }) => {
     const wechat = await MockWechatApi.start({ appid: 'wx-test', secret: 'secret' });
