@@ -34,8 +34,9 @@ export interface RedisLeaseLockOptions {
  *
  * Waiters of one process queue in a local mutex first, so at most one of them polls Redis per key
  * and they are served in arrival order; across instances, waiters retry with a short jittered backoff.
- * (One Redis, not Redlock over several: the lock orders work that the database then commits, so a
- * failover that loses a lease costs at most one interleaving, never data.)
+ * (One Redis, not Redlock over several: a Redis failover that loses a lease can let two turns of one
+ * conversation interleave once, the later state write winning; what the database writes in its own
+ * transactions, such as tickets and their numbers, does not depend on this lock.)
  */
 export class RedisLeaseLock implements KeyedLock {
   private readonly local = new KeyedMutex();
