@@ -45,7 +45,8 @@ const states = {
   registered: withId,
   'pending-review': withId,
   'confirm-reregister': withId,
-  'register-guide': withId,
+  // The one-time link to the core's registration page, fetched once when the user confirms.
+  'register-guide': withId.extend({ registerUrl: z.string().nullable().optional() }),
   recovering: z.object({}),
   binding: z.object({}),
   'choose-resolution': z.object(withAccount),
@@ -60,8 +61,8 @@ type Step<K extends keyof typeof states> = StepState<typeof FLOW, typeof states,
 type Tools = FlowTools<State>;
 
 export interface DuplicateIdOptions {
-  /** Where new accounts register (the core's page), shown in the re-registration guide. */
-  registerUrl?: (publicUrl: string) => string;
+  /** Hand out a one-time link to the core's registration page in the re-registration guide (default true). */
+  registrationLink?: boolean;
 }
 
 const ASK_ID: State = { flow: FLOW, step: 'ask-id' };
@@ -342,9 +343,13 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
       'confirm-reregister': {
         prompt: (ctx, state) => say(ctx, 'confirm-reregister', { maskedId: maskIdNumber(state.idNumber) }),
         options: (ctx) => opts(ctx, ['confirm', 'reconsider']),
-        handle(ctx, state, input, flow) {
+        async handle(ctx, state, input, flow) {
           const picked = pickOption(input, flow.options(state), words, { yes: 'confirm', no: 'reconsider' });
-          if (picked === 'confirm') return flow.show({ flow: FLOW, step: 'register-guide', idNumber: state.idNumber });
+          if (picked === 'confirm') {
+            // The registration page opens only with a one-time link the core issues.
+            const link = options.registrationLink === false ? undefined : await ctx.core.createRegistrationLink({});
+            return flow.show({ flow: FLOW, step: 'register-guide', idNumber: state.idNumber, registerUrl: link?.ok ? link.value.url : null });
+          }
           if (picked === 'reconsider')
             return flow.show({ flow: FLOW, step: 'registered', idNumber: state.idNumber }, [line(ctx, `${T}/reconsidered`)]);
           return flow.retry(state, [line(ctx, `${T}/confirm-needed`)]);
@@ -352,8 +357,7 @@ export function createDuplicateIdFlow(deps: FlowDeps, options: DuplicateIdOption
         back: (_ctx, state) => ({ flow: FLOW, step: 'registered', idNumber: state.idNumber }),
       },
       'register-guide': {
-        prompt: (ctx, state) =>
-          say(ctx, 'register-guide', { maskedId: maskIdNumber(state.idNumber), registerUrl: options.registerUrl?.(ctx.publicUrl) ?? null }),
+        prompt: (ctx, state) => say(ctx, 'register-guide', { maskedId: maskIdNumber(state.idNumber), registerUrl: state.registerUrl ?? null }),
         options: (ctx) => opts(ctx, ['continue-verification']),
         handle(ctx, state, input, flow) {
           const picked = pickOption(input, flow.options(state), words, { yes: 'continue-verification' });

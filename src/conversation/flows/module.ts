@@ -7,11 +7,8 @@ import { createRecoverPasswordFlow } from './recover-password.js';
 import { createRecoverUsernameFlow } from './recover-username.js';
 
 export interface GuidedFlowsOptions {
-  /**
-   * Path of the account core's registration page below the public URL, linked from the
-   * re-registration guide. Default `/core/register` (the embedded core's page); `null` for none.
-   */
-  registerPath?: string | null;
+  /** Link the core's registration page (a one-time link) from the re-registration guide. Default true. */
+  registrationLink?: boolean;
 }
 
 /** The guided flows recover-username, recover-password, duplicate-id and bind-account. */
@@ -20,11 +17,10 @@ export function guidedFlowsModule(options: GuidedFlowsOptions = {}): FeatureModu
     name: 'guided-flows',
     prepare(context) {
       const deps: FlowDeps = { words: loadFlowWords(context.config.knowledgeDir, context.commands) };
-      const registerPath = options.registerPath === undefined ? '/core/register' : options.registerPath;
       const flows = [
         createRecoverUsernameFlow(deps),
         createRecoverPasswordFlow(deps),
-        createDuplicateIdFlow(deps, registerPath ? { registerUrl: (publicUrl) => `${publicUrl}${registerPath}` } : {}),
+        createDuplicateIdFlow(deps, { registrationLink: options.registrationLink ?? true }),
         createBindAccountFlow(deps),
       ];
       for (const flow of flows) context.flows.set(flow.name, flow);

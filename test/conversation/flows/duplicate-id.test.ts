@@ -111,7 +111,8 @@ describe('duplicate-id', () => {
     await chat.user('2');
     const guide = await chat.user('确认');
     expect(guide.text).toContain('勾选“我要重新注册”');
-    expect(guide.text).toContain(`${PUBLIC_URL}/core/register`);
+    // A one-time link: the registration page opens only with a token the core issued.
+    expect(guide.text).toMatch(new RegExp(`${PUBLIC_URL}/core/register/[\\w-]{40,}`));
     expect(guide.choices).toEqual(['我已经重新注册了，继续核验']);
   });
 
