@@ -54,6 +54,8 @@ const envSchema = z.object({
   SMTP_PORT: port(2525),
   SMTP_HOST: z.string().default('127.0.0.1'),
   SMTP_URL: optionalString,
+  /** Mail relays (IP addresses, comma-separated) that hand inbound mail to the listener: SPF and the per-IP limit use the client their Received header names. */
+  SMTP_TRUSTED_RELAYS: z.string().default(''),
   SUPPORT_EMAIL: z.string().email().default('kefu@chsi.com.cn'),
   REDIS_URL: optionalString.refine((url) => url === undefined || /^rediss?:\/\//.test(url), 'must be a redis:// or rediss:// URL'),
   REDIS_KEY_PREFIX: z
@@ -111,7 +113,7 @@ export interface Config {
     templateId?: string;
   };
   wechaty?: { puppet: string; name: string };
-  smtp: { port: number; host: string; outboundUrl?: string; supportAddress: string };
+  smtp: { port: number; host: string; outboundUrl?: string; supportAddress: string; trustedRelays: string[] };
   /** REDIS_URL: shared by every instance for locks, WeChat dedupe, the token cache, rate limits and pub/sub. */
   redis?: { url: string; keyPrefix: string };
   /** METRICS_TOKEN: bearer token of `/metrics`; unset, only loopback scrapers are served. */
@@ -184,7 +186,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined,
     wechaty: e.WECHATY_PUPPET ? { puppet: e.WECHATY_PUPPET, name: e.WECHATY_NAME } : undefined,
-    smtp: { port: e.SMTP_PORT, host: e.SMTP_HOST, outboundUrl: e.SMTP_URL, supportAddress: e.SUPPORT_EMAIL },
+    smtp: {
+      port: e.SMTP_PORT,
+      host: e.SMTP_HOST,
+      outboundUrl: e.SMTP_URL,
+      supportAddress: e.SUPPORT_EMAIL,
+      trustedRelays: e.SMTP_TRUSTED_RELAYS.split(',')
+        .map((address) => address.trim())
+        .filter(Boolean),
+    },
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
     metricsToken: e.METRICS_TOKEN,
   };

@@ -185,6 +185,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       mountConsole(app, context, parts);
       app.use(createNoticePageRouter({ links: parts.links, tickets: parts.tickets, core: context.core, pages: context.pages }));
       if (context.listeners) {
+        const relays = new Set(config.smtp.trustedRelays);
         const senders = createSenderVerifier({ resolver: options.mailDnsResolver, mta: config.smtp.supportAddress.split('@')[1], logger });
         try {
           listener = await startSmtpListener({
@@ -202,7 +203,10 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
                 mailFrom: envelope.mailFrom,
                 remoteAddress: envelope.remoteAddress,
                 helo: envelope.helo,
+                viaRelay: relays.has(envelope.remoteAddress.replace(/^::ffff:/, '')),
               });
+              // Behind a relay, the per-IP limit counts the host the relay received the mail from.
+              if (parsed.auth.clientIp) parsed.remoteAddress = parsed.auth.clientIp;
               const outcome = await parts.intake.receive(parsed);
               logger.info({ outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}), auth: parsed.auth }, 'inbound mail');
               if (outcome.kind === 'deferred') throw new MailRefusal(450, 'Too many new tickets from this sender; try again later');

@@ -15,6 +15,8 @@ export interface SenderAuth {
   spf: string;
   dkim: string;
   dmarc: string;
+  /** The IP address SPF was checked for: the connecting client, or the one a trusted relay received the mail from. */
+  clientIp?: string;
 }
 
 /** When the mail could not be checked at all (a DNS outage, a malformed message). */
@@ -30,6 +32,11 @@ export interface SenderCheck {
   remoteAddress: string;
   /** The name the client gave in EHLO/HELO. */
   helo: string;
+  /**
+   * The connecting client is one of our own relays (SMTP_TRUSTED_RELAYS): the sending host is the
+   * one named in the Received header the relay added, and MAIL FROM is the relay's Return-Path.
+   */
+  viaRelay?: boolean;
 }
 
 export interface SenderVerifier {
@@ -45,10 +52,11 @@ export function createSenderVerifier(options: { resolver?: MailDnsResolver; mta?
     async verify(check) {
       if (!check.from) return UNVERIFIED;
       try {
+        const client = check.viaRelay
+          ? { trustReceived: true }
+          : { ip: check.remoteAddress.replace(/^::ffff:/, ''), helo: check.helo, sender: check.mailFrom ?? '' };
         const result = await authenticate(check.raw, {
-          ip: check.remoteAddress.replace(/^::ffff:/, ''),
-          helo: check.helo,
-          sender: check.mailFrom ?? '',
+          ...client,
           mta: options.mta,
           disableArc: true,
           disableBimi: true,
@@ -63,7 +71,8 @@ export function createSenderVerifier(options: { resolver?: MailDnsResolver; mta?
         const aligned =
           (spf === 'pass' && sameOrganisation(spfDomain, fromDomain)) || dkimPasses.some((row) => sameOrganisation(row.signingDomain, fromDomain));
         const verified = dmarc === 'pass' || (dmarc === 'none' && aligned);
-        return { verified, spf, dkim, dmarc };
+        const clientIp = result.spf ? result.spf['client-ip'] : undefined;
+        return { verified, spf, dkim, dmarc, ...(clientIp ? { clientIp } : {}) };
       } catch (error) {
         options.logger.warn({ err: error }, 'sender authentication could not be checked; treating the sender as unverified');
         return UNVERIFIED;
