@@ -55,3 +55,25 @@ describe('near-domain services, vague complaints and specific questions', () => 
     expect(predictedTopic(matcher.match(question))).toBe(topic);
   });
 });
+
+describe('what the near-domain and triage entries say', () => {
+  const { knowledge } = sharedMatcher();
+
+  it('every service we do not cover says so and names the hotline and the mailbox from the source documents', () => {
+    const declines = knowledge.entries.filter((entry) => entry.kind === 'near-domain');
+    expect(declines.length).toBeGreaterThanOrEqual(4);
+    for (const entry of declines) {
+      expect(entry.answer, entry.id).toContain('010-67410388');
+      expect(entry.answer, entry.id).toContain('kefu@chsi.com.cn');
+      expect(entry.answer, entry.id).toMatch(/不在我这里|没有.*资料/);
+    }
+  });
+
+  it('every clarifying question ends with a way to a human, and theft and deletion go to one directly', () => {
+    for (const entry of knowledge.entries.filter((e) => e.kind === 'triage' && !e.handoff)) {
+      expect(entry.options.at(-1)?.human, entry.id).toBe(true);
+    }
+    expect(knowledge.byId.get('triage.account-stolen')?.handoff).toBe(true);
+    expect(knowledge.byId.get('triage.account-deletion')?.handoff).toBe(true);
+  });
+});
