@@ -84,6 +84,18 @@ describe('choices carry the id of the menu that offered them', () => {
     expect(late.text).not.toContain('过期');
   });
 
+  it('a button of a flow that has since expired is declined, not run', async () => {
+    const chat = await startChat();
+    await say(chat, '忘记用户名了');
+    const found = await say(chat, '110105200101011235 李明');
+    const passwordToo = found.result.choices[0];
+    expect(passwordToo?.label).toBe('接着找回密码');
+    chat.advance(31);
+    const late = await click(chat, passwordToo);
+    expect(late.text).toContain('那个菜单已经过期');
+    expect(late.flow).toBeNull();
+  });
+
   it('an id nobody offered is declined without doing anything', async () => {
     const chat = await startChat();
     await say(chat, '忘记密码了');
