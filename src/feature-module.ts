@@ -6,7 +6,7 @@ import type { DeliveryRouter } from './channels/delivery.js';
 import type { Config } from './config.js';
 import type { Coordination } from './coordination/coordination.js';
 import type { RateLimits } from './security/rate-limits.js';
-import type { Assistant } from './conversation/assistant.js';
+import type { Assistant, TurnNotice } from './conversation/assistant.js';
 import type { CommandWords } from './conversation/commands.js';
 import type { FlowDefinition, FlowName, HelpdeskPort, UnansweredLog } from './conversation/types.js';
 import type { KnowledgeBase } from './knowledge/loader.js';
@@ -41,6 +41,8 @@ export interface ServiceContext {
   metrics?: ServiceMetrics;
   /** The service's named rate limits (memory, or Redis when instances share one). */
   rateLimits: RateLimits;
+  /** Modules that want to hear of every stored chat turn add a listener here during `prepare`. */
+  turnListeners?: ((turn: TurnNotice) => void)[];
 }
 
 /**

@@ -116,6 +116,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     listeners: options.listeners ?? true,
     coordination,
     metrics,
+    turnListeners: [],
   };
 
   const modules = options.modules ?? standardModules();
@@ -135,6 +136,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     conversationLock: coordination.conversationLock,
     onMatch: (match) => metrics.recordMatch(match),
     onLockWait: (seconds) => metrics.conversationLockWaits.observe(seconds),
+    onTurn: (turn) => {
+      for (const listener of context.turnListeners ?? []) listener(turn);
+    },
   });
 
   const app = express();

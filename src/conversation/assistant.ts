@@ -23,6 +23,15 @@ export interface AssistantDeps extends EngineDeps {
   conversationLock?: ConversationLock;
   /** Told how long each turn waited for its conversation's lock (metrics). */
   onLockWait?(seconds: number): void;
+  /** Told after each stored turn (the console's daily conversation counts). */
+  onTurn?(turn: TurnNotice): void;
+}
+
+/** A turn that happened: which conversation, on which channel, when. */
+export interface TurnNotice {
+  conversationId: string;
+  channel: InboundMessage['channel'];
+  at: Date;
 }
 
 /**
@@ -43,6 +52,7 @@ export function createAssistant(deps: AssistantDeps): Assistant {
         const state = (await deps.sessions.get(conversationId)) ?? newConversation(message, now);
         const { state: next, result } = await handleTurn(state, message, deps, now);
         await deps.sessions.put(conversationId, next);
+        deps.onTurn?.({ conversationId, channel: message.channel, at: now });
         deps.logger?.debug(
           { channel: message.channel, topic: result.topic, flow: result.flow, ms: Number(process.hrtime.bigint() - started) / 1e6 },
           'turn',

@@ -31,6 +31,14 @@ import { registerHelpdeskGauges } from '../observability/helpdesk-gauges.js';
 import { TicketService } from './tickets/ticket-service.js';
 import type { UnansweredEntry } from './console/unanswered-report.js';
 import { UploadStash } from './escalation/upload-stash.js';
+import path from 'node:path';
+import { InProcessMessageBus } from '../coordination/message-bus.js';
+import { LearningDesk } from './console/learning.js';
+import { LiveQueue } from './console/live-queue.js';
+import { MacroBook } from './console/macros.js';
+import { DailyCounters } from './console/metrics/daily-counters.js';
+import { loadRejectReasons } from './console/reject-reasons.js';
+import { loadUrgencyWords } from './tickets/urgency.js';
 
 /** How often the operator calendar files are looked at again. */
 const CALENDAR_CHECK_MS = 5 * 60 * 1000;
@@ -62,7 +70,15 @@ export interface HelpdeskHandle {
   /** The holiday calendar the due dates are placed on. */
   workingDays: WorkingDayCalendar;
   links: SignedLinks;
+  /** Screenshots of escalations in progress; abandoned ones are swept every {@link STASH_SWEEP_MS}. */
+  stash: UploadStash;
+  /** The metrics page's daily figures. */
+  counters: DailyCounters;
+  live: LiveQueue;
 }
+
+/** How often abandoned upload stashes are looked for. */
+const STASH_SWEEP_MS = 10 * 60 * 1000;
 
 /** The help desk as a feature module, with access to its running parts. */
 export interface HelpdeskModule extends FeatureModule {
@@ -81,6 +97,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
   let handle: HelpdeskHandle | undefined;
   let mailer: Mailer | undefined;
   let store: TicketStore | undefined;
+  let stashSweeper: NodeJS.Timeout | undefined;
   let calendarCheck: NodeJS.Timeout | undefined;
 
   return {
@@ -115,12 +132,23 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       // The intake needs the ticket service and the service's notifier needs the intake's mail replies.
       // eslint-disable-next-line prefer-const -- assigned once the ticket service it needs exists
       let intake: EmailIntake | undefined;
+      const live = new LiveQueue(context.coordination?.bus ?? new InProcessMessageBus());
+      const counters = new DailyCounters(storage);
+      context.turnListeners?.push((turn) => {
+        counters.recordTurn(turn.conversationId, turn.at).catch((error: unknown) => logger.warn({ err: error }, 'daily conversation count failed'));
+      });
       const tickets = new TicketService({
         store,
         sla: new SlaPolicy(calendar, logger),
         audit,
         clock,
         logger,
+        urgencyWords: loadUrgencyWords(config.knowledgeDir),
+        onEvent: (event) => {
+          const now = clock();
+          live.publish(event, now).catch((error: unknown) => logger.warn({ err: error }, 'live queue update not published'));
+          counters.recordTicket(event, now).catch((error: unknown) => logger.warn({ err: error }, 'daily ticket count failed'));
+        },
         notifier: createChannelNotifier({
           delivery: context.delivery,
           render: context.render,
@@ -152,7 +180,8 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
         logger,
         placedOn: storage.documents<{ version: string }>('helpdesk-calendar-placed'),
       });
-      handle = { tickets, agents, intake, mailer, audit, calendar: recomputer, notices, links, workingDays: calendar };
+      const stash = new UploadStash(storage, { clock });
+      handle = { tickets, agents, intake, mailer, audit, calendar: recomputer, notices, links, workingDays: calendar, stash, counters, live };
       const mailIntake = intake;
       context.delivery.register('email', async (address, replies) => {
         const text = replies.map((reply) => (reply.type === 'text' ? reply.text : reply.url)).join('\n\n');
@@ -161,7 +190,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
 
       context.helpdesk = { ...createHelpdeskPort(tickets), reviewSubmitted: (origin) => notices.recordReviewOrigin(origin) };
       const flow = createEscalateFlow({
-        stash: new UploadStash(storage),
+        stash,
         words: loadEscalateWords(context.config.knowledgeDir),
         commands: context.commands,
       });
@@ -183,6 +212,10 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       }, CALENDAR_CHECK_MS);
       calendarCheck.unref();
       mountConsole(app, context, parts);
+      stashSweeper = setInterval(() => {
+        parts.stash.sweep().catch((error: unknown) => logger.warn({ err: error }, 'upload stash sweep failed'));
+      }, STASH_SWEEP_MS);
+      stashSweeper.unref();
       app.use(createNoticePageRouter({ links: parts.links, tickets: parts.tickets, core: context.core, pages: context.pages }));
       if (context.listeners) {
         const relays = new Set(config.smtp.trustedRelays);
@@ -220,6 +253,8 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
     },
 
     async close() {
+      if (stashSweeper) clearInterval(stashSweeper);
+      stashSweeper = undefined;
       clearInterval(calendarCheck);
       await listener?.close();
       listener = undefined;
@@ -249,6 +284,18 @@ function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0],
     sentMail: (limit, filter) => parts.mailer.list(limit, filter),
     sessions,
     rateLimits: context.rateLimits,
+    macros: new MacroBook(context.storage, context.clock, path.join(context.config.templatesDir, 'console', 'starter-macros.yaml')),
+    learning: new LearningDesk({
+      storage: context.storage,
+      knowledgeDir: context.config.knowledgeDir,
+      knowledge: context.knowledge,
+      matcher: context.matcher,
+      clock: context.clock,
+    }),
+    live: parts.live,
+    counters: parts.counters,
+    rejectReasons: loadRejectReasons(path.join(context.config.templatesDir, 'console', 'reject-reasons.yaml')),
+    clock: context.clock,
   });
   const shared = { auth, agents: parts.agents, sessions, console: consoleService, tickets: parts.tickets, audit: parts.audit };
   app.use('/api/agent', cookieParser(), auth.identify(), createAgentApiRouter({ ...shared, render: context.render }));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { ZodType, ZodTypeDef } from 'zod';
+import { z, type ZodType, type ZodTypeDef } from 'zod';
 import { commandsSchema, entryListSchema, knowledgeEntrySchema, outOfScopeSchema, synonymsSchema, type Commands, type KnowledgeEntry, type Synonyms } from './schema.js';
 
 /** Everything under `knowledge/`, validated. */
@@ -54,6 +54,7 @@ export function loadKnowledge(dir: string): KnowledgeBase {
       entries.push(entry);
     }
   }
+  addLearnedQuestions(dir, byId);
   for (const entry of entries) {
     for (const [index, related] of entry.related.entries()) {
       if (!byId.has(related)) {
@@ -79,6 +80,23 @@ export function loadKnowledge(dir: string): KnowledgeBase {
 }
 
 const OUT_OF_SCOPE_FILE = 'out-of-scope.yaml';
+/** Questions agents attached to a topic from the unanswered report, one file per topic, accepted by an admin. */
+export const LEARNED_DIR = 'learned';
+export const learnedFileSchema = z.object({ topic: z.string().min(1), questions: z.array(z.string().trim().min(1).max(500)) }).strict();
+
+/** Adds the accepted questions of `learned/<topic>.yaml` to their topic's examples. */
+function addLearnedQuestions(dir: string, byId: Map<string, KnowledgeEntry>): void {
+  const learnedDir = path.join(dir, LEARNED_DIR);
+  if (!existsSync(learnedDir)) return;
+  for (const name of readdirSync(learnedDir).sort()) {
+    if (!name.endsWith('.yaml')) continue;
+    const relative = `${LEARNED_DIR}/${name}`;
+    const learned = parseFile(path.join(learnedDir, name), relative, learnedFileSchema);
+    const entry = byId.get(learned.topic);
+    if (!entry) throw new KnowledgeError(relative, [`topic: unknown topic id "${learned.topic}"`]);
+    entry.questions = [...new Set([...entry.questions, ...learned.questions])];
+  }
+}
 /** Folders of one-entry files. */
 const ENTRY_DIRS = ['topics', 'small-talk'];
 /** Files holding several entries (`entries: [...]`) rather than one. */

@@ -69,17 +69,26 @@ export const DEFAULT_TUNING: MatcherTuning = {
  * vocabulary coverage).
  */
 export class Matcher {
-  readonly analyzer: Analyzer;
-  private readonly index: TopicIndex;
-  private readonly classifier: SoftmaxClassifier;
-  private readonly noneClass: number;
+  // Replaced together by reload(); every holder of this matcher sees the new knowledge.
+  analyzer!: Analyzer;
+  private index!: TopicIndex;
+  private classifier!: SoftmaxClassifier;
+  private noneClass!: number;
   /** Scratch space for per-document scores, reused by every (synchronous) ranking. */
-  private readonly docScores: Float64Array;
+  private docScores!: Float64Array;
 
   constructor(
     knowledge: KnowledgeBase,
     private readonly tuning: MatcherTuning = DEFAULT_TUNING,
   ) {
+    this.reload(knowledge);
+  }
+
+  /**
+   * Rebuilds the index and the classifier from `knowledge` (e.g. after an accepted example was
+   * written to `knowledge/learned/`), so the running service answers with it without a restart.
+   */
+  reload(knowledge: KnowledgeBase): void {
     this.analyzer = new Analyzer(knowledge.lexicon);
     this.index = buildTopicIndex(knowledge.entries, this.analyzer);
     this.docScores = new Float64Array(this.index.documents.length);

@@ -9,6 +9,10 @@ import { sendPrivateImage } from '../tickets/image-response.js';
 import { queueRowJson, ticketJson } from './presenter.js';
 import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
 import type { QueueFilter, TicketService } from '../tickets/ticket-service.js';
+import { proposalSchema } from './learning.js';
+import { macroInputSchema } from './macros.js';
+import { metricsCsv } from './metrics/metrics-report.js';
+import { streamQueueChanges } from './queue-events.js';
 
 export interface AgentApiDeps {
   auth: ConsoleAuth;
@@ -23,7 +27,18 @@ export interface AgentApiDeps {
 const loginSchema = z.object({ username: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) }).strict();
 const replySchema = z.object({ text: z.string().trim().min(1).max(5000) }).strict();
 const assignSchema = z.object({ assignee: z.string().trim().min(1).max(64).nullable() }).strict();
-const decisionSchema = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(500).optional() }).strict();
+// JSON clients confirm an approval by calling; `confirm: false` asks for the preview's refusal instead.
+const decisionSchema = z
+  .object({
+    decision: z.enum(['approve', 'reject']),
+    reason: z.string().max(500).optional(),
+    reasonId: z.string().max(40).optional(),
+    confirm: z.boolean().default(true),
+  })
+  .strict();
+const urgencySchema = z.object({ urgent: z.boolean() }).strict();
+const noteSchema = z.object({ text: z.string().trim().min(1).max(5000) }).strict();
+const proposalDecisionSchema = z.object({ decision: z.enum(['accept', 'reject']) }).strict();
 const agentSchema = z
   .object({ username: z.string().trim().min(2).max(64), password: z.string().min(1).max(128), role: z.enum(['admin', 'agent']) })
   .strict();
@@ -35,6 +50,7 @@ const statusSchema = z.enum(['open', 'closed', 'all']).optional();
 const channelSchema = z.enum(['web', 'wechat', 'wechaty', 'email', 'terminal']).optional();
 const slaSchema = z.enum(['breached', 'warning', 'not-covered']).optional();
 const pagingSchema = z.object({ cursor: z.string().max(500).optional(), limit: z.coerce.number().int().min(1).max(200).optional() });
+const laneSchema = z.enum(['attention', 'user']).optional();
 
 /**
  * The agent API (CONTRACT.md): a JSON mirror of the console. Every route but login answers
@@ -82,7 +98,8 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
     const channel = channelSchema.safeParse(req.query.channel ?? undefined);
     const sla = slaSchema.safeParse(req.query.sla ?? undefined);
     const paging = pagingSchema.safeParse({ cursor: req.query.cursor ?? undefined, limit: req.query.limit ?? undefined });
-    if (!status.success || !channel.success || !sla.success || !paging.success) return undefined;
+    const lane = laneSchema.safeParse(req.query.lane ?? undefined);
+    if (!status.success || !channel.success || !sla.success || !paging.success || !lane.success) return undefined;
     const assignee = typeof req.query.assignee === 'string' ? (req.query.assignee === 'me' ? agentOf(res).username : req.query.assignee) : undefined;
     return {
       status: status.data,
@@ -90,6 +107,7 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
       sla: sla.data,
       assignee,
       query: typeof req.query.q === 'string' ? req.query.q : undefined,
+      ...(lane.data ? { lane: lane.data } : {}),
       ...paging.data,
     };
   };
@@ -123,9 +141,102 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
   });
 
   router.get('/tickets/:id/suggestions', async (req, res) => {
-    const ticket = await deps.tickets.get(param(req, 'id'));
-    if (!ticket) return failWith(res, 'not-found');
-    res.json({ suggestions: deps.console.suggestions(ticket) });
+    const result = await deps.console.suggestionsFor(param(req, 'id'));
+    if (!result.ok) return failWith(res, result.error);
+    res.json({ suggestions: result.value });
+  });
+
+  router.get('/events', (req, res) => void streamQueueChanges(req, res, deps.console));
+
+  router.post('/tickets/:id/urgency', auth.requireCsrf('api'), json, async (req, res) => {
+    const body = urgencySchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.setUrgency(param(req, 'id'), agentOf(res), body.data.urgent);
+    if (!result.ok) return failWith(res, result.error);
+    res.json({ id: result.value.id, urgency: result.value.urgency });
+  });
+
+  router.post('/tickets/:id/notes', auth.requireCsrf('api'), json, async (req, res) => {
+    const body = noteSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.addNote(param(req, 'id'), agentOf(res), body.data.text);
+    if (!result.ok) return failWith(res, result.error);
+    res.status(201).json({ id: result.value.id, notes: result.value.notes ?? [] });
+  });
+
+  router.get('/tickets/:id/macros/:macroId', async (req, res) => {
+    const result = await deps.console.fillMacro(param(req, 'macroId'), param(req, 'id'), agentOf(res));
+    if (!result.ok) return failWith(res, result.error);
+    res.json({ text: result.value });
+  });
+
+  router.get('/macros', async (_req, res) => {
+    res.json({ macros: await deps.console.macros() });
+  });
+
+  router.post('/macros', auth.requireRole('admin', 'api'), auth.requireCsrf('api'), json, async (req, res) => {
+    const body = macroInputSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.saveMacro(agentOf(res), body.data);
+    if (!result.ok) return failWith(res, result.error);
+    res.status(201).json(result.value);
+  });
+
+  router.post('/macros/:id', auth.requireRole('admin', 'api'), auth.requireCsrf('api'), json, async (req, res) => {
+    const body = macroInputSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.saveMacro(agentOf(res), body.data, param(req, 'id'));
+    if (!result.ok) return failWith(res, result.error);
+    res.json(result.value);
+  });
+
+  router.delete('/macros/:id', auth.requireRole('admin', 'api'), auth.requireCsrf('api'), async (req, res) => {
+    const result = await deps.console.deleteMacro(agentOf(res), param(req, 'id'));
+    if (!result.ok) return failWith(res, result.error);
+    res.json({ ok: true });
+  });
+
+  router.get('/reject-reasons', (_req, res) => {
+    res.json({ reasons: deps.console.rejectReasons() });
+  });
+
+  router.post('/learning', auth.requireCsrf('api'), json, async (req, res) => {
+    const body = proposalSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.propose(agentOf(res), body.data);
+    if (!result.ok) return failWith(res, result.error);
+    res.status(201).json(result.value);
+  });
+
+  router.get('/learning', async (req, res) => {
+    const state = z
+      .enum(['proposed', 'accepted', 'rejected', 'gap'])
+      .optional()
+      .safeParse(req.query.state ?? undefined);
+    if (!state.success) return bad(res);
+    res.json({ items: await deps.console.proposals(state.data ?? 'proposed') });
+  });
+
+  router.post('/learning/:id/decision', auth.requireRole('admin', 'api'), auth.requireCsrf('api'), json, async (req, res) => {
+    const body = proposalDecisionSchema.safeParse(req.body);
+    if (!body.success) return bad(res);
+    const result = await deps.console.decideProposal(agentOf(res), param(req, 'id'), body.data.decision === 'accept');
+    if (!result.ok) return failWith(res, result.error, result.message);
+    res.json(result.value);
+  });
+
+  router.get('/metrics', async (req, res) => {
+    const days = z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(366)
+      .optional()
+      .safeParse(req.query.days ?? undefined);
+    if (!days.success) return bad(res);
+    const { charts: _charts, ...report } = await deps.console.metrics(days.data ?? 30);
+    if (req.query.format === 'csv') return void res.type('text/csv; charset=utf-8').send(metricsCsv({ ...report, charts: _charts }));
+    res.json(report);
   });
 
   router.post('/tickets/:id/replies', auth.requireCsrf('api'), json, async (req, res) => {
@@ -177,6 +288,12 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
     res.json({ ...review, photos: { front: `${base}/front`, back: `${base}/back` } });
   });
 
+  router.get('/reviews/:id/approval', async (req, res) => {
+    const result = await deps.console.approvalPreview(param(req, 'id'), agentOf(res));
+    if (!result.ok) return failWith(res, result.error, result.message);
+    res.json(result.value);
+  });
+
   router.get('/reviews/:id/photos/:side', async (req, res) => {
     const side = z.enum(['front', 'back']).safeParse(req.params.side);
     if (!side.success) return failWith(res, 'not-found');
@@ -188,7 +305,11 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
   router.post('/reviews/:id/decision', auth.requireCsrf('api'), json, async (req, res) => {
     const body = decisionSchema.safeParse(req.body);
     if (!body.success) return bad(res);
-    const result = await deps.console.decideReview(param(req, 'id'), agentOf(res), body.data.decision, body.data.reason);
+    const { decision, reason, reasonId, confirm } = body.data;
+    const result = await deps.console.decideReview(param(req, 'id'), agentOf(res), decision, reason, {
+      confirmed: confirm,
+      ...(reasonId ? { reasonId } : {}),
+    });
     if (!result.ok) return failWith(res, result.error, result.message);
     res.json(result.value);
   });
@@ -232,9 +353,9 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
   });
 
   router.get('/agents/:username', auth.requireRole('admin', 'api'), async (req, res) => {
-    const agent = await deps.agents.get(param(req, 'username'));
-    if (!agent) return failWith(res, 'not-found');
-    res.json(agent);
+    const result = await deps.console.agent(param(req, 'username'));
+    if (!result.ok) return failWith(res, result.error);
+    res.json(result.value);
   });
 
   router.post('/agents/:username', auth.requireRole('admin', 'api'), auth.requireCsrf('api'), json, async (req, res) => {

@@ -12,6 +12,10 @@ import { screenshotUrl, slaJson } from './presenter.js';
 import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
 import type { Ticket } from '../tickets/ticket-types.js';
 import { QUEUE_COUNT_CAP, type QueueRow, type TicketService } from '../tickets/ticket-service.js';
+import { proposalSchema } from './learning.js';
+import { macroInputSchema } from './macros.js';
+import { metricsCsv } from './metrics/metrics-report.js';
+import { streamQueueChanges } from './queue-events.js';
 
 export interface ConsolePagesDeps {
   auth: ConsoleAuth;
@@ -33,6 +37,7 @@ const queueQuery = z.object({
   sla: z.enum(['breached', 'warning', 'not-covered']).optional().catch(undefined),
   q: z.string().max(100).optional().catch(undefined),
   cursor: z.string().max(500).optional().catch(undefined),
+  lane: z.enum(['attention', 'user']).catch('attention'),
 });
 
 /** The agent console: server-rendered pages (nunjucks, autoescaped) with forms protected by CSRF tokens. */
@@ -104,6 +109,7 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
       sla: query.sla,
       query: query.q,
       cursor: query.cursor,
+      lane: query.lane,
     });
     const { cursor: _current, ...kept } = query;
     const nextPage = page.cursor ? `/console/tickets?${new URLSearchParams({ ...definedOnly(kept), cursor: page.cursor }).toString()}` : null;
@@ -123,9 +129,14 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     if (!result.ok) return failPage(res, result.error);
     const ticket = result.value;
     const me = agentOf(res);
+    const macroId = typeof req.query.macro === 'string' ? req.query.macro : undefined;
+    const filled = macroId ? await deps.console.fillMacro(macroId, ticket.id, me) : undefined;
     render(res, 'ticket', {
       ticket,
       view: ticketView(ticket, deps.tickets),
+      topicTitles: ticket.topics.map((id) => deps.console.topicTitle(id)),
+      macros: await deps.console.macros(),
+      draft: filled?.ok ? filled.value : '',
       suggestions: deps.console.suggestions(ticket),
       agents: me.role === 'admin' ? (await deps.console.listAgents()).filter((agent) => !agent.disabled) : [],
       canWork: me.role === 'admin' || ticket.assignee === null || ticket.assignee === me.username,
@@ -160,6 +171,31 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
         ? failPage(res, result.error)
         : back(res, `/console/tickets/${encodeURIComponent(id)}`, result.error);
     back(res, `/console/tickets/${encodeURIComponent(id)}`, 'assigned');
+  });
+
+  router.get('/events', (req, res) => void streamQueueChanges(req, res, deps.console));
+
+  router.post('/tickets/:id/urgency', form, auth.requireCsrf('page'), async (req, res) => {
+    const id = param(req, 'id');
+    const urgent = (req.body as Record<string, unknown>).urgent === 'true';
+    const result = await deps.console.setUrgency(id, agentOf(res), urgent);
+    if (!result.ok) return failPage(res, result.error);
+    back(res, `/console/tickets/${encodeURIComponent(id)}`, urgent ? 'urgent-set' : 'urgent-cleared');
+  });
+
+  router.post('/tickets/:id/notes', form, auth.requireCsrf('page'), async (req, res) => {
+    const id = param(req, 'id');
+    const text = z
+      .string()
+      .trim()
+      .min(1)
+      .max(5000)
+      .safeParse((req.body as Record<string, unknown>).text);
+    if (!text.success) return back(res, `/console/tickets/${encodeURIComponent(id)}`, 'empty');
+    const result = await deps.console.addNote(id, agentOf(res), text.data);
+    if (!result.ok)
+      return result.error === 'not-found' ? failPage(res, result.error) : back(res, `/console/tickets/${encodeURIComponent(id)}`, result.error);
+    back(res, `/console/tickets/${encodeURIComponent(id)}`, 'noted');
   });
 
   for (const action of ['close', 'reopen'] as const) {
@@ -203,6 +239,8 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     const base = `/console/reviews/${encodeURIComponent(review.id)}/photos`;
     render(res, 'review', {
       review: { ...review, createdText: chinaDateTime(review.createdAt).text, dueText: review.dueAt ? chinaDateTime(review.dueAt).text : null },
+      cancelsCount: review.otherHolders.length,
+      reasons: deps.console.rejectReasons(),
       photos: { front: `${base}/front`, back: `${base}/back` },
       nav: 'reviews',
       notice: req.query.notice,
@@ -217,11 +255,30 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     sendPrivateImage(res, result.value, `review-${side.data}`);
   });
 
+  // Approving cancels accounts for good: a page shows which (masked) and asks to confirm.
+  router.get('/reviews/:id/approve', async (req, res) => {
+    const result = await deps.console.approvalPreview(param(req, 'id'), agentOf(res));
+    if (!result.ok) return failPage(res, result.error, result.message);
+    render(res, 'review-approve', { review: result.value.review, cancels: result.value.cancels, nav: 'reviews' });
+  });
+
   router.post('/reviews/:id/decision', form, auth.requireCsrf('page'), async (req, res) => {
     const id = param(req, 'id');
-    const body = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().max(500).optional() }).safeParse(req.body);
+    const body = z
+      .object({
+        decision: z.enum(['approve', 'reject']),
+        reason: z.string().max(500).optional(),
+        reasonId: z.string().max(40).optional(),
+        confirmed: z.literal('yes').optional(),
+      })
+      .safeParse(req.body);
     if (!body.success) return back(res, `/console/reviews/${encodeURIComponent(id)}`, 'invalid');
-    const result = await deps.console.decideReview(id, agentOf(res), body.data.decision, body.data.reason);
+    const { decision, reason, reasonId, confirmed } = body.data;
+    const result = await deps.console.decideReview(id, agentOf(res), decision, reason, {
+      confirmed: confirmed === 'yes',
+      ...(reasonId ? { reasonId } : {}),
+    });
+    if (!result.ok && result.error === 'confirm-needed') return res.redirect(303, `/console/reviews/${encodeURIComponent(id)}/approve`);
     if (!result.ok)
       return result.error === 'not-found'
         ? failPage(res, result.error)
@@ -239,9 +296,86 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     render(res, 'outbox', { core: result.value.core.map(at), mail: result.value.mail.map(at), nav: 'outbox' });
   });
 
-  router.get('/unanswered', async (_req, res) => {
-    const groups = (await deps.console.unanswered()).map((group) => ({ ...group, lastText: chinaDateTime(group.lastAt).text }));
-    render(res, 'unanswered', { groups, nav: 'unanswered' });
+  router.get('/unanswered', async (req, res) => {
+    const report = await deps.console.unansweredWithMarks();
+    const groups = report.map((group) => ({
+      ...group,
+      lastText: chinaDateTime(group.lastAt).text,
+      candidateTopics: group.candidates.map((id) => ({ id, title: deps.console.topicTitle(id) })),
+    }));
+    render(res, 'unanswered', { groups, topics: deps.console.topics(), nav: 'unanswered', notice: req.query.notice });
+  });
+
+  router.post('/unanswered/proposals', form, auth.requireCsrf('page'), async (req, res) => {
+    const raw = req.body as Record<string, unknown>;
+    const body = proposalSchema.safeParse({
+      kind: raw.kind,
+      question: raw.question,
+      ...(raw.kind === 'example' ? { topic: raw.topic } : {}),
+      ...(raw.kind === 'gap' && typeof raw.note === 'string' && raw.note.trim() ? { note: raw.note } : {}),
+    });
+    if (!body.success) return back(res, '/console/unanswered', 'invalid');
+    const result = await deps.console.propose(agentOf(res), body.data);
+    back(res, '/console/unanswered', result.ok ? (body.data.kind === 'gap' ? 'gap-marked' : 'example-proposed') : result.error);
+  });
+
+  router.get('/learning', async (req, res) => {
+    const state = z.enum(['proposed', 'accepted', 'rejected', 'gap']).catch('proposed').parse(req.query.state);
+    const items = (await deps.console.proposals(state)).map((item) => ({
+      ...item,
+      topicTitle: item.topic ? deps.console.topicTitle(item.topic) : null,
+      atText: chinaDateTime(item.proposedAt).text,
+    }));
+    render(res, 'learning', { items, state, nav: 'unanswered', notice: req.query.notice });
+  });
+
+  router.post('/learning/:id/decision', auth.requireRole('admin', 'page'), form, auth.requireCsrf('page'), async (req, res) => {
+    const accept = (req.body as Record<string, unknown>).decision === 'accept';
+    const result = await deps.console.decideProposal(agentOf(res), param(req, 'id'), accept);
+    if (!result.ok && result.error === 'not-found') return failPage(res, 'not-found');
+    back(res, '/console/learning', result.ok ? (accept ? 'example-accepted' : 'example-rejected') : result.error);
+  });
+
+  router.get('/metrics', async (req, res) => {
+    const days = z.coerce.number().int().min(7).max(90).catch(30).parse(req.query.days);
+    const report = await deps.console.metrics(days);
+    render(res, 'metrics', {
+      report,
+      days,
+      topUnanswered: report.topUnanswered.map((group) => ({
+        ...group,
+        topics: group.candidates.slice(0, 3).map((id) => deps.console.topicTitle(id)),
+      })),
+      nav: 'metrics',
+    });
+  });
+
+  router.get('/metrics.csv', async (req, res) => {
+    const days = z.coerce.number().int().min(1).max(366).catch(30).parse(req.query.days);
+    const report = await deps.console.metrics(days);
+    res
+      .type('text/csv; charset=utf-8')
+      .setHeader('Cache-Control', 'no-store')
+      .setHeader('Content-Disposition', `attachment; filename="helpdesk-metrics-${report.from}-${report.to}.csv"`)
+      .send(metricsCsv(report));
+  });
+
+  router.get('/macros', async (req, res) => {
+    render(res, 'macros', { macros: await deps.console.macros(), nav: 'macros', notice: req.query.notice });
+  });
+
+  router.post('/macros', auth.requireRole('admin', 'page'), form, auth.requireCsrf('page'), async (req, res) => {
+    const raw = req.body as Record<string, unknown>;
+    const body = macroInputSchema.safeParse({ title: raw.title, body: raw.body });
+    if (!body.success) return back(res, '/console/macros', 'macro-invalid');
+    const id = typeof raw.id === 'string' && raw.id ? raw.id : undefined;
+    const result = await deps.console.saveMacro(agentOf(res), body.data, id);
+    back(res, '/console/macros', result.ok ? 'macro-saved' : result.error);
+  });
+
+  router.post('/macros/:id/delete', auth.requireRole('admin', 'page'), form, auth.requireCsrf('page'), async (req, res) => {
+    const result = await deps.console.deleteMacro(agentOf(res), param(req, 'id'));
+    back(res, '/console/macros', result.ok ? 'macro-deleted' : result.error);
   });
 
   router.get('/account', (req, res) => render(res, 'account', { nav: 'account', notice: req.query.notice }));
@@ -260,7 +394,7 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     const entries = (await deps.console.audit(500, { actor })).map((entry) => ({
       ...entry,
       atText: chinaDateTime(entry.at).text,
-      detailsText: entry.details ? JSON.stringify(entry.details) : '',
+      facts: Object.entries(entry.details ?? {}).map(([key, value]) => ({ key, value })),
     }));
     render(res, 'audit', { entries, actor, nav: 'audit' });
   });
@@ -307,6 +441,12 @@ function queueRowView(row: QueueRow) {
   };
 }
 
+/** Notes go into the transcript by time, marked so the page shows them apart from what the user saw. */
+function withNotes(ticket: Ticket) {
+  const notes = (ticket.notes ?? []).map((note) => ({ at: note.at, from: 'note' as const, agent: note.agent, text: note.text }));
+  return [...ticket.transcript, ...notes].sort((a, b) => a.at.localeCompare(b.at));
+}
+
 function ticketView(ticket: Ticket, tickets: TicketService) {
   const names = new Map(ticket.screenshots.map((shot) => [shot.id, shot.name]));
   return {
@@ -314,12 +454,17 @@ function ticketView(ticket: Ticket, tickets: TicketService) {
     dueText: ticket.sla.dueAt ? chinaDateTime(ticket.sla.dueAt).text : null,
     createdText: chinaDateTime(ticket.createdAt).text,
     respondedText: ticket.sla.respondedAt ? chinaDateTime(ticket.sla.respondedAt).text : null,
+    urgency: ticket.urgency ?? { urgent: false, suggestedWords: [] },
+    urgencySetText: ticket.urgency?.setAt ? chinaDateTime(ticket.urgency.setAt).text : null,
     missing: tickets.missingItems(ticket),
     screenshots: ticket.screenshots.map((shot) => ({ ...shot, url: consoleScreenshotUrl(shot.id), kb: Math.max(1, Math.round(shot.size / 1024)) })),
-    transcript: ticket.transcript.map((entry) => ({
+    transcript: withNotes(ticket).map((entry) => ({
       ...entry,
       atText: chinaDateTime(entry.at).text,
-      shots: (entry.screenshotIds ?? []).map((id) => ({ url: consoleScreenshotUrl(id), name: names.get(id) ?? '' })),
+      shots: ('screenshotIds' in entry ? (entry.screenshotIds ?? []) : []).map((id) => ({
+        url: consoleScreenshotUrl(id),
+        name: names.get(id) ?? '',
+      })),
     })),
   };
 }

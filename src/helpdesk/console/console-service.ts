@@ -12,6 +12,14 @@ import { suggestAnswers, type SuggestedAnswer } from './suggestions.js';
 import type { Ticket } from '../tickets/ticket-types.js';
 import type { QueueFilter, QueuePage, QueueRow, TicketService } from '../tickets/ticket-service.js';
 import { groupUnanswered, UNANSWERED_WINDOW, type UnansweredEntry, type UnansweredGroup } from './unanswered-report.js';
+import { chinaDateTime } from '../../calendar/china-time.js';
+import { maskUsername } from '../../privacy/mask.js';
+import type { LearningDesk, LearningItem, Proposal } from './learning.js';
+import type { LiveQueue, QueueChange } from './live-queue.js';
+import { fillMacro, type Macro, type MacroBook, type MacroInput } from './macros.js';
+import type { DailyCounters } from './metrics/daily-counters.js';
+import { buildMetricsReport, periodEndingToday, type MetricsReport } from './metrics/metrics-report.js';
+import type { RejectReason } from './reject-reasons.js';
 
 /** Why a console action did not happen; the routers turn these into status codes and pages. */
 export type ConsoleError =
@@ -29,6 +37,10 @@ export type ConsoleError =
   | 'wrong-password'
   | 'wrong-credentials'
   | 'throttled'
+  | 'confirm-needed'
+  | 'unknown-topic'
+  | 'already-decided'
+  | 'knowledge-invalid'
   | 'core';
 
 export type ConsoleResult<T> = { ok: true; value: T } | { ok: false; error: ConsoleError; message?: string; retryAfterSeconds?: number };
@@ -51,6 +63,13 @@ export interface ConsoleServiceDeps {
   sentMail: (limit: number, filter?: { ticketId?: string }) => Promise<SentMail[]>;
   sessions: SessionStore;
   rateLimits: RateLimits;
+  macros: MacroBook;
+  learning: LearningDesk;
+  live: LiveQueue;
+  counters: DailyCounters;
+  /** Preset reasons for rejecting a photo review (`templates/console/reject-reasons.yaml`). */
+  rejectReasons: RejectReason[];
+  clock: () => Date;
 }
 
 /**
@@ -203,13 +222,34 @@ export class ConsoleService {
     return type ? { ok: true, value: { bytes, type } } : { ok: false, error: 'not-found' };
   }
 
+  /** What approving would do: the review, and the other accounts on its ID number (masked) that it cancels for good. */
+  async approvalPreview(id: string, agent: AgentView): Promise<ConsoleResult<{ review: ReviewSummary; cancels: string[] }>> {
+    const result = await this.review(id, agent);
+    if (!result.ok) return result;
+    const { front: _front, back: _back, otherHolders, ...review } = result.value;
+    return { ok: true, value: { review, cancels: otherHolders.map(maskUsername) } };
+  }
+
+  rejectReasons(): RejectReason[] {
+    return this.deps.rejectReasons;
+  }
+
+  /**
+   * Decides a photo review. Approving cancels the other accounts on the ID number for good, so it
+   * needs `confirmed` (the agent saw {@link approvalPreview}). A rejection names a preset reason
+   * (`reasonId`) or gives its own words.
+   */
   async decideReview(
     id: string,
     agent: AgentView,
     decision: 'approve' | 'reject',
     reason: string | undefined,
+    options: { confirmed?: boolean; reasonId?: string } = {},
   ): Promise<ConsoleResult<ReviewSummary>> {
-    const why = reason?.trim();
+    if (decision === 'approve' && !options.confirmed) return { ok: false, error: 'confirm-needed' };
+    const preset = options.reasonId ? this.deps.rejectReasons.find((candidate) => candidate.id === options.reasonId) : undefined;
+    if (options.reasonId && !preset) return { ok: false, error: 'invalid' };
+    const why = [preset?.text, reason?.trim()].filter(Boolean).join(' ');
     if (decision === 'reject' && !why) return { ok: false, error: 'invalid' };
     const result = await this.deps.core.decideReview({ reviewId: id, decision, agent: agent.username, ...(why ? { reason: why } : {}) });
     if (!result.ok) {
@@ -218,8 +258,107 @@ export class ConsoleService {
         code === 'not_found' ? 'not-found' : code === 'already_decided' ? 'already-closed' : code === 'invalid_input' ? 'invalid' : 'core';
       return { ok: false, error, message: result.error.message };
     }
-    await this.deps.audit.record(agent.username, 'review-decide', id, { decision });
+    await this.deps.audit.record(agent.username, 'review-decide', id, { decision, ...(preset ? { reason: preset.id } : {}) });
     return { ok: true, value: result.value };
+  }
+
+  // ---- urgency, notes, macros ----
+
+  async setUrgency(id: string, agent: AgentView, urgent: boolean): Promise<ConsoleResult<Ticket>> {
+    const allowed = await this.mayWork(id, agent);
+    if (!allowed.ok) return allowed;
+    const result = await this.deps.tickets.setUrgency(id, agent.username, urgent);
+    return result.ok ? result : { ok: false, error: result.error };
+  }
+
+  /** Any agent may leave a note for colleagues, on any ticket: it never reaches the user. */
+  async addNote(id: string, agent: AgentView, text: string): Promise<ConsoleResult<Ticket>> {
+    const result = await this.deps.tickets.addNote(id, agent.username, text);
+    return result.ok ? result : { ok: false, error: result.error };
+  }
+
+  macros(): Promise<Macro[]> {
+    return this.deps.macros.list();
+  }
+
+  /** Admins create (no id) or change the team's macros. */
+  async saveMacro(admin: AgentView, input: MacroInput, id?: string): Promise<ConsoleResult<Macro>> {
+    if (admin.role !== 'admin') return { ok: false, error: 'forbidden' };
+    if (id && !(await this.deps.macros.get(id))) return { ok: false, error: 'not-found' };
+    const macro = await this.deps.macros.save(input, admin.username, id);
+    await this.deps.audit.record(admin.username, 'macro-save', macro.id, { title: macro.title });
+    return { ok: true, value: macro };
+  }
+
+  async deleteMacro(admin: AgentView, id: string): Promise<ConsoleResult<void>> {
+    if (admin.role !== 'admin') return { ok: false, error: 'forbidden' };
+    if (!(await this.deps.macros.delete(id))) return { ok: false, error: 'not-found' };
+    await this.deps.audit.record(admin.username, 'macro-delete', id);
+    return { ok: true, value: undefined };
+  }
+
+  /** A macro's text with the ticket's placeholders filled in (username masked), ready to edit and send. */
+  async fillMacro(macroId: string, ticketId: string, agent: AgentView): Promise<ConsoleResult<string>> {
+    const [macro, ticket] = await Promise.all([this.deps.macros.get(macroId), this.deps.tickets.get(ticketId)]);
+    if (!macro || !ticket) return { ok: false, error: 'not-found' };
+    return {
+      ok: true,
+      value: fillMacro(macro.body, {
+        username: ticket.username ? maskUsername(ticket.username) : '',
+        ticketId: ticket.id,
+        agent: agent.username,
+        dueDate: ticket.sla.dueAt ? chinaDateTime(ticket.sla.dueAt).text : '',
+      }),
+    };
+  }
+
+  /** Hears every ticket change on any instance until the returned function is called. */
+  watchQueue(listener: (change: QueueChange) => void): Promise<() => void> {
+    return this.deps.live.subscribe(listener);
+  }
+
+  // ---- learning from unanswered questions ----
+
+  async propose(agent: AgentView, proposal: Proposal): Promise<ConsoleResult<LearningItem>> {
+    const result = await this.deps.learning.propose(proposal, agent.username);
+    if (!result.ok) return { ok: false, error: 'unknown-topic' };
+    await this.deps.audit.record(agent.username, proposal.kind === 'gap' ? 'content-gap' : 'example-propose', result.value.id, {
+      topic: result.value.topic,
+    });
+    return result;
+  }
+
+  async proposals(state: LearningItem['state']): Promise<LearningItem[]> {
+    return (await this.deps.learning.list(state)).items;
+  }
+
+  /** An admin accepts (written to knowledge/learned/, the matcher reloads) or rejects a proposed example. */
+  async decideProposal(admin: AgentView, id: string, accept: boolean): Promise<ConsoleResult<LearningItem>> {
+    if (admin.role !== 'admin') return { ok: false, error: 'forbidden' };
+    const result = await this.deps.learning.decide(id, admin.username, accept);
+    if (!result.ok) return { ok: false, error: result.error === 'unknown-topic' ? 'invalid' : result.error, message: result.message };
+    await this.deps.audit.record(admin.username, accept ? 'example-accept' : 'example-reject', id, { topic: result.value.topic });
+    return result;
+  }
+
+  /** The topic title of an id, for reports (the id itself when the topic is gone). */
+  topicTitle(id: string): string {
+    return this.deps.knowledge.byId.get(id)?.title ?? id;
+  }
+
+  /** Topics an example can be attached to, by title. */
+  topics(): { id: string; title: string }[] {
+    return this.deps.knowledge.entries
+      .filter((entry) => entry.kind === 'faq')
+      .map((entry) => ({ id: entry.id, title: entry.title }))
+      .sort((a, b) => a.title.localeCompare(b.title, 'zh'));
+  }
+
+  /** The figures of the last `days` China days, from the kept daily counters. */
+  async metrics(days = 30): Promise<MetricsReport> {
+    const { from, to } = periodEndingToday(this.deps.clock(), Math.min(Math.max(Math.floor(days), 1), 366));
+    const [figures, unanswered] = await Promise.all([this.deps.counters.range(from, to), this.unanswered()]);
+    return buildMetricsReport(from, to, figures, unanswered);
   }
 
   // ---- reports ----
@@ -240,6 +379,24 @@ export class ConsoleService {
       cursor = page.cursor ?? undefined;
     } while (cursor && entries.length < UNANSWERED_WINDOW);
     return groupUnanswered(entries.reverse(), this.deps.matcher.analyzer);
+  }
+
+  async agent(username: string): Promise<ConsoleResult<AgentView>> {
+    const agent = await this.deps.agents.get(username);
+    return agent ? { ok: true, value: agent } : { ok: false, error: 'not-found' };
+  }
+
+  /** Suggested answers for a ticket, by its id. */
+  async suggestionsFor(id: string): Promise<ConsoleResult<SuggestedAnswer[]>> {
+    const ticket = await this.deps.tickets.get(id);
+    return ticket ? { ok: true, value: this.suggestions(ticket) } : { ok: false, error: 'not-found' };
+  }
+
+  /** The unanswered report with what agents already did with each group's question (proposed, gap, accepted). */
+  async unansweredWithMarks(): Promise<(UnansweredGroup & { mark: LearningItem | null })[]> {
+    const groups = await this.unanswered();
+    const marks = await this.deps.learning.marksOf(groups.map((group) => group.example));
+    return groups.map((group) => ({ ...group, mark: marks.get(group.example) ?? null }));
   }
 
   audit(limit = 300, filter: { actor?: string; target?: string } = {}): Promise<AuditEntry[]> {
@@ -298,7 +455,10 @@ export function statusOf(error: ConsoleError): number {
     case 'already-closed':
     case 'exists':
     case 'last-admin':
+    case 'already-decided':
       return 409;
+    case 'confirm-needed':
+      return 428;
     case 'core':
       return 502;
     case 'wrong-credentials':

@@ -6,7 +6,8 @@ import type { AuditTrail } from './audit.js';
 import { checkScreenshot, displayName, extensionOf, MAX_SCREENSHOTS_PER_TICKET } from './screenshots.js';
 import { StorageQueryError, type ListQuery, type Page } from '../../storage/types.js';
 import type { SlaClock, SlaPolicy, SlaStatus } from './sla.js';
-import { NOBODY, queueEntryOf, type StoredScreenshot, type TicketKey, type TicketStore } from './ticket-store.js';
+import { NOBODY, QUEUE_LANES, queueEntryOf, type QueueLane, type StoredScreenshot, type TicketKey, type TicketStore } from './ticket-store.js';
+import { findUrgencyWords } from './urgency.js';
 import type { DeliveryOutcome, QueueEntry, ScreenshotRef, Ticket, TicketDraft, TicketEntry, TicketItem } from './ticket-types.js';
 
 /** Longest text kept from one message or description. */
@@ -50,6 +51,11 @@ export interface QueueFilter {
   cursor?: string;
   /** Rows per page (default 50, at most 200). */
   limit?: number;
+  /**
+   * Open tickets only: `attention` lists the agents' turn (urgent first, then by deadline),
+   * `user` the tickets waiting on the user. Without it, open tickets list in both, lane by lane.
+   */
+  lane?: 'attention' | 'user';
 }
 
 /** SLA backlogs are counted up to this many ("1000+"): a count never costs more than this many index entries. */
@@ -64,6 +70,8 @@ export interface QueueCounts {
   breached: number;
   warning: number;
   notCovered: number;
+  /** Open tickets per queue lane. */
+  lanes: Record<QueueLane, number>;
 }
 
 /** One page of the queue: rows by deadline, the cursor of the next page, and the counts. */
@@ -86,6 +94,18 @@ export interface TicketServiceDeps {
   clock: () => Date;
   logger: Logger;
   notifier: TicketNotifier;
+  /** Words that suggest urgency (着急, 明天截止, ...), from `knowledge/lexicon/urgency-words.yaml`. */
+  urgencyWords?: readonly string[];
+  /** Told after a ticket is created or changes (live queue updates, daily counters); must not throw. */
+  onEvent?: (event: TicketEvent) => void;
+}
+
+/** What happened to a ticket, for live updates and daily counters. */
+export interface TicketEvent {
+  kind: 'created' | 'replied' | 'closed' | 'reopened' | 'assigned' | 'urgency' | 'noted' | 'message';
+  ticket: Ticket;
+  /** `replied`: this reply was the first to reach the user (it stopped the SLA clock). */
+  firstResponse?: boolean;
 }
 
 /** Tickets: creation, messages both ways, assignment, closing and reopening. */
@@ -122,6 +142,11 @@ export class TicketService {
       waitingOn: 'agent',
       ...(draft.email ? { email: draft.email } : {}),
     };
+    const urgencyWords = findUrgencyWords(
+      [ticket.description, ...ticket.transcript.filter((entry) => entry.from === 'user').map((entry) => entry.text)],
+      this.deps.urgencyWords ?? [],
+    );
+    ticket.urgency = { urgent: urgencyWords.length > 0, suggestedWords: urgencyWords };
     if (screenshots.length > 0 && !ticket.transcript.some((entry) => entry.screenshotIds)) {
       ticket.transcript.push({ at, from: 'user', text: '', screenshotIds: screenshots.map((shot) => shot.id) });
     }
@@ -130,6 +155,7 @@ export class TicketService {
       { ticketId: id, channel: ticket.channel, slaFlag: ticket.sla.notCovered ? 'calendar-not-covered' : null },
       'ticket created',
     );
+    this.emit({ kind: 'created', ticket });
     return ticket;
   }
 
@@ -170,6 +196,7 @@ export class TicketService {
     });
     if (!updated) return { ok: false, error: 'not-found' };
     if (closedMeanwhile) return { ok: false, error: 'closed' };
+    this.emit({ kind: 'message', ticket: updated });
     return { ok: true, value: updated };
   }
 
@@ -188,10 +215,12 @@ export class TicketService {
       delivery = 'failed';
     }
     const at = this.deps.clock().toISOString();
+    let firstResponse = false;
     const updated = await this.deps.store.updateTicket(id, (current) => {
       pushEntry(current, { at, from: 'agent', agent, text: clip(redactSensitive(body)), delivery });
       if (delivery !== 'failed') {
         // The first answer that reached the user stops the SLA clock.
+        firstResponse = !current.sla.respondedAt;
         current.sla.respondedAt ??= at;
         current.waitingOn = 'user';
       }
@@ -200,6 +229,7 @@ export class TicketService {
       return current;
     });
     await this.deps.audit.record(agent, 'ticket-reply', id, { delivery, channel: ticket.channel });
+    this.emit({ kind: 'replied', ticket: updated!, firstResponse });
     return { ok: true, value: { ticket: updated!, delivery } };
   }
 
@@ -213,6 +243,7 @@ export class TicketService {
     });
     if (!updated) return { ok: false, error: 'not-found' };
     await this.deps.audit.record(actor, 'ticket-assign', id, { assignee });
+    this.emit({ kind: 'assigned', ticket: updated });
     return { ok: true, value: updated };
   }
 
@@ -234,6 +265,7 @@ export class TicketService {
     if (!updated) return { ok: false, error: 'not-found' };
     if (wasClosed) return { ok: false, error: 'already-closed' };
     await this.deps.audit.record(actor, 'ticket-close', id);
+    this.emit({ kind: 'closed', ticket: updated });
     await this.deps.notifier
       .closed(updated)
       .catch((error: unknown) => this.deps.logger.warn({ err: error, ticketId: id }, 'handback after close failed'));
@@ -267,10 +299,48 @@ export class TicketService {
     if (!updated) return { ok: false, error: 'not-found' };
     if (wasOpen) return { ok: false, error: 'already-open' };
     await this.deps.audit.record(actor, 'ticket-reopen', id);
+    this.emit({ kind: 'reopened', ticket: updated });
     await this.deps.notifier
       .reopened(updated)
       .catch((error: unknown) => this.deps.logger.warn({ err: error, ticketId: id }, 'handoff after reopen failed'));
     return { ok: true, value: updated };
+  }
+
+  /** An agent sets or clears the urgency flag; the words suggested at creation stay for the record. */
+  async setUrgency(id: string, actor: string, urgent: boolean): Promise<TicketResult> {
+    const at = this.deps.clock().toISOString();
+    const updated = await this.deps.store.updateTicket(id, (current) => {
+      current.urgency = { suggestedWords: current.urgency?.suggestedWords ?? [], urgent, setBy: actor, setAt: at };
+      current.updatedAt = at;
+      return current;
+    });
+    if (!updated) return { ok: false, error: 'not-found' };
+    await this.deps.audit.record(actor, 'ticket-urgency', id, { urgent });
+    this.emit({ kind: 'urgency', ticket: updated });
+    return { ok: true, value: updated };
+  }
+
+  /** An internal note for colleagues: stored on the ticket and audited, never sent to the user. */
+  async addNote(id: string, agent: string, text: string): Promise<TicketResult> {
+    const body = clip(redactSensitive(text.trim()));
+    if (!body) return { ok: false, error: 'empty' };
+    const at = this.deps.clock().toISOString();
+    const updated = await this.deps.store.updateTicket(id, (current) => {
+      current.notes = [...(current.notes ?? []), { at, agent, text: body }].slice(-TRANSCRIPT_LIMIT);
+      return current;
+    });
+    if (!updated) return { ok: false, error: 'not-found' };
+    await this.deps.audit.record(agent, 'ticket-note', id, { chars: body.length });
+    this.emit({ kind: 'noted', ticket: updated });
+    return { ok: true, value: updated };
+  }
+
+  private emit(event: TicketEvent): void {
+    try {
+      this.deps.onEvent?.(event);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, ticketId: event.ticket.id, kind: event.kind }, 'ticket event listener failed');
+    }
   }
 
   /** The first page of the queue (see {@link page}). */
@@ -295,19 +365,43 @@ export class TicketService {
       const matches = ticket && (filter.status === 'all' || ticket.status === (filter.status ?? 'open'));
       return { rows: matches ? [rowOf(ticket)] : [], cursor: null, counts };
     }
-    let page: Page<Ticket>;
+    const lanes = lanesOf(filter);
+    if (!lanes) {
+      const page = await this.readPage({ ...query, limit }, filter.cursor);
+      return { rows: page.items.map(rowOf), cursor: page.cursor, counts };
+    }
+    // Lane after lane: a page that ends one lane is filled from the next. The cursor names the lane.
+    const rows: QueueRow[] = [];
+    let { lane: laneIndex, inner } = laneCursor(filter.cursor, lanes.length);
+    while (laneIndex < lanes.length && rows.length < limit) {
+      const lane = lanes[laneIndex]!;
+      const page = await this.readPage({ ...query, where: { ...query.where, lane }, limit: limit - rows.length }, inner);
+      rows.push(...page.items.map(rowOf));
+      if (page.cursor) {
+        inner = page.cursor;
+        break;
+      }
+      laneIndex += 1;
+      inner = undefined;
+    }
+    const more = laneIndex < lanes.length;
+    return { rows, cursor: more ? `${laneIndex}~${inner ?? ''}` : null, counts };
+  }
+
+  /** One store page; a malformed cursor reads the first page. */
+  private async readPage(query: ListQuery<TicketKey>, cursor: string | undefined): Promise<Page<Ticket>> {
     try {
-      page = await this.deps.store.page({ ...query, limit, cursor: filter.cursor });
+      return await this.deps.store.page({ ...query, cursor });
     } catch (error) {
       if (!(error instanceof StorageQueryError)) throw error;
-      page = await this.deps.store.page({ ...query, limit });
+      return this.deps.store.page(query);
     }
-    return { rows: page.items.map(rowOf), cursor: page.cursor, counts };
   }
 
   private async counts(clock: SlaClock): Promise<QueueCounts> {
     const tickets = this.deps.store.tickets;
-    const [byStatus, byAssignee, byClock, breached, warning] = await Promise.all([
+    const [byLane, byStatus, byAssignee, byClock, breached, warning] = await Promise.all([
+      tickets.counts('lane'),
       tickets.counts('status'),
       tickets.counts('openAssignee'),
       tickets.counts('clock'),
@@ -322,6 +416,7 @@ export class TicketService {
       breached,
       warning,
       notCovered: byClock['not-covered'] ?? 0,
+      lanes: Object.fromEntries(QUEUE_LANES.map((lane) => [lane, byLane[lane] ?? 0])) as Record<QueueLane, number>,
     };
   }
 
@@ -396,6 +491,22 @@ function clip(text: string): string {
 }
 
 const TICKET_NUMBER = /^T\d{12}$/i;
+
+/** The lanes a filter lists one after another; `undefined` when it lists by deadline alone (closed or all tickets). */
+function lanesOf(filter: QueueFilter): readonly QueueLane[] | undefined {
+  if ((filter.status ?? 'open') !== 'open') return undefined;
+  if (filter.lane === 'attention') return ['urgent', 'agent'];
+  if (filter.lane === 'user') return ['user'];
+  return QUEUE_LANES;
+}
+
+/** Reads `<lane index>~<store cursor>`; anything else starts at the first lane. */
+function laneCursor(cursor: string | undefined, lanes: number): { lane: number; inner: string | undefined } {
+  const match = cursor ? /^(\d)~(.*)$/s.exec(cursor) : null;
+  const lane = match ? Number(match[1]) : 0;
+  if (!match || lane >= lanes) return { lane: 0, inner: undefined };
+  return { lane, inner: match[2] || undefined };
+}
 
 /** The index query of a filter; `undefined` when nothing can match (an SLA filter on closed tickets). */
 function queueQuery(filter: QueueFilter, clock: SlaClock): Omit<ListQuery<TicketKey>, 'limit' | 'cursor'> | { ticketId: string } | undefined {

@@ -25,7 +25,20 @@ export interface MailThreadLink {
  * their counts are the queue's: tickets per agent, and tickets whose SLA clock still runs
  * (`running`: a deadline and no answer yet; `not-covered`: no deadline could be placed).
  */
-export type TicketKey = 'status' | 'assignee' | 'openAssignee' | 'clock' | 'requester' | 'channel' | 'username';
+export type TicketKey = 'status' | 'assignee' | 'openAssignee' | 'clock' | 'requester' | 'channel' | 'username' | 'lane';
+
+/**
+ * The queue's lanes of open tickets: `urgent` (flagged, the agents' turn), `agent` (the agents'
+ * turn) and `user` (waiting on the user, kept apart). Listed in this order.
+ */
+export type QueueLane = 'urgent' | 'agent' | 'user';
+export const QUEUE_LANES: readonly QueueLane[] = ['urgent', 'agent', 'user'];
+
+export function laneOf(ticket: Pick<Ticket, 'status' | 'waitingOn' | 'urgency'>): QueueLane | null {
+  if (ticket.status !== 'open') return null;
+  if (ticket.waitingOn === 'user') return 'user';
+  return ticket.urgency?.urgent ? 'urgent' : 'agent';
+}
 
 /** The stored key value of "nobody" (agent names have at least two characters). */
 export const NOBODY = '-';
@@ -36,7 +49,7 @@ export function requesterKey(channel: string, userId: string): string {
 }
 
 const ticketSchema: CollectionSchema<Ticket, TicketKey> = {
-  keys: ['status', 'assignee', 'openAssignee', 'clock', 'requester', 'channel', 'username'],
+  keys: ['status', 'assignee', 'openAssignee', 'clock', 'requester', 'channel', 'username', 'lane'],
   index: (ticket) => {
     const open = ticket.status === 'open';
     return {
@@ -47,10 +60,13 @@ const ticketSchema: CollectionSchema<Ticket, TicketKey> = {
       requester: requesterKey(ticket.channel, ticket.userId),
       channel: ticket.channel,
       username: ticket.username?.toLowerCase() ?? null,
+      lane: laneOf(ticket),
     };
   },
   // By deadline; tickets without one sort first, they need a person's eye.
   order: (ticket) => ticket.sla.dueAt,
+  // 2: the queue lanes.
+  version: 2,
 };
 
 /**
@@ -114,5 +130,6 @@ export function queueEntryOf(ticket: Ticket): QueueEntry {
     ...(ticket.sla.respondedAt ? { respondedAt: ticket.sla.respondedAt } : {}),
     assignee: ticket.assignee,
     waitingOn: ticket.waitingOn,
+    ...(ticket.urgency?.urgent ? { urgent: true } : {}),
   };
 }

@@ -86,6 +86,30 @@ export interface Ticket {
   closedBy?: string;
   /** Threading data of tickets that came by e-mail. */
   email?: TicketMail;
+  /** Whether agents should take this ticket first; absent on tickets stored before the flag. */
+  urgency?: TicketUrgency;
+  /** Agents' internal notes: never sent to the user. */
+  notes?: TicketNote[];
+}
+
+/**
+ * The urgency flag. Suggested when the ticket is created, from words such as 着急 or 明天截止 in
+ * what the user wrote (`suggestedWords`); an agent may set or clear it (`setBy`).
+ */
+export interface TicketUrgency {
+  urgent: boolean;
+  /** The urgency words found in the user's messages when the ticket was created. */
+  suggestedWords: string[];
+  setBy?: string;
+  setAt?: string;
+}
+
+/** An internal note an agent left on a ticket for colleagues. */
+export interface TicketNote {
+  at: string;
+  agent: string;
+  /** Redacted like every stored text. */
+  text: string;
 }
 
 export interface TicketMail {
@@ -116,6 +140,8 @@ export interface QueueEntry {
   respondedAt?: string;
   assignee: string | null;
   waitingOn: 'agent' | 'user';
+  /** Flagged urgent (suggested from the user's words or set by an agent). */
+  urgent?: boolean;
 }
 
 /** A new ticket, as the escalate flow or the e-mail intake hands it over. */
