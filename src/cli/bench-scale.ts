@@ -75,10 +75,11 @@ async function benchEngine(engine: string, databaseUrl: string | undefined, opti
     ADMIN_USER: ADMIN.username,
     ADMIN_PASSWORD: ADMIN.password,
   });
-  const service = await createService({ config, listeners: false });
-  const baseUrl = `http://127.0.0.1:${await service.listen()}`;
   const result: EngineResult = { engine, bySize: new Map(), seedSeconds: new Map() };
+  let service: Service | undefined;
   try {
+    service = await createService({ config, listeners: false });
+    const baseUrl = `http://127.0.0.1:${await service.listen()}`;
     const templates = await makeTemplates(service, options.questions);
     const agentCookie = await agentLogin(baseUrl);
     let seeded = 0;
@@ -91,7 +92,7 @@ async function benchEngine(engine: string, databaseUrl: string | undefined, opti
       result.bySize.set(size, await measure(service, baseUrl, agentCookie, size, options));
     }
   } finally {
-    await service.close();
+    await service?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
   return result;
