@@ -67,7 +67,8 @@ export function createHttpAccountCore(options: HttpAccountCoreOptions): AccountC
           accept: 'application/json',
           authorization: `Bearer ${options.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(endUser === undefined ? {} : { [END_USER_HEADER]: endUser }),
+          // Percent-encoded: an end-user id may hold characters a header cannot carry.
+          ...(endUser === undefined ? {} : { [END_USER_HEADER]: encodeURIComponent(endUser) }),
         },
         ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),

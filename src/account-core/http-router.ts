@@ -7,7 +7,7 @@ import { HTTP_STATUS } from './http-errors.js';
 import { CORE_OPERATIONS, DEFAULT_BODY_LIMIT, OPERATION_NAMES, pathParameters } from './operations.js';
 import type { AccountCore, CoreError, CoreErrorCode } from './types.js';
 
-/** The header in which a trusted caller names the end user it acts for. */
+/** The header in which a trusted caller names the end user it acts for (percent-encoded UTF-8). */
 export const END_USER_HEADER = 'x-core-end-user';
 
 export interface AccountCoreRouterOptions {
@@ -57,8 +57,8 @@ export function createAccountCoreRouter(core: AccountCore, options: AccountCoreR
       if (spec.method === 'POST' && (typeof body !== 'object' || body === null || Array.isArray(body))) {
         return sendError(res, 'invalid_input', { field: 'body' });
       }
-      const endUser = req.get(END_USER_HEADER)?.trim();
-      if (endUser !== undefined && (endUser === '' || endUser.length > 200)) return sendError(res, 'invalid_input', { field: END_USER_HEADER });
+      const endUser = decodedEndUser(req.get(END_USER_HEADER));
+      if (endUser === null) return sendError(res, 'invalid_input', { field: END_USER_HEADER });
       if (endUser && options.rateLimits) {
         // A gateway speaks for many people: it is limited per end user, not as one address.
         const verdict = await options.rateLimits.consume('service-call:end-user', limitKey.user(endUser));
@@ -85,6 +85,17 @@ export function createAccountCoreRouter(core: AccountCore, options: AccountCoreR
     return sendError(res, 'unavailable');
   });
   return router;
+}
+
+/** The end user a caller names (percent-encoded), `undefined` when none, `null` when unreadable. */
+function decodedEndUser(header: string | undefined): string | undefined | null {
+  if (header === undefined) return undefined;
+  try {
+    const id = decodeURIComponent(header).trim();
+    return id === '' || id.length > 200 ? null : id;
+  } catch {
+    return null;
+  }
 }
 
 function plainQuery(query: Request['query']): Record<string, string> {

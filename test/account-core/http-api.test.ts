@@ -129,6 +129,15 @@ describe('account core HTTP API', () => {
     expect((await send(`${api}/outbox`, asUser)).json().error.code).toBe('forbidden');
     expect((await send(`${api}/reviews?status=pending`, asUser)).status).toBe(403);
     expect((await send(`${api}/accounts/13912345678/recovery-methods`, asUser)).status).toBe(200);
+    expect((await send(`${api}/limits`, { headers: { 'x-core-end-user': '%E0%A4%A' } })).json().error).toMatchObject({ code: 'invalid_input' });
+  });
+
+  it('carries any end-user id, Chinese included, through the header', async () => {
+    const { api, core } = await liveServer();
+    const remote = createHttpAccountCore({ baseUrl: api, token: API_TOKEN, render }).forEndUser('wechaty:张三的微信');
+    expectOk(await remote.startBinding({ username: '13912345678', via: 'sms' }));
+    expectOk(await remote.confirmBinding({ code: await latestCode(core, '13912345678') }));
+    expect(expectOk(await core.getBinding({ channelUserId: 'wechaty:张三的微信' })).maskedUsername).toBe('139****5678');
   });
 
   it('has no API at all without a token', async () => {
