@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { readPreviousLayout } from './previous-layout.js';
 import type { Storage, StoredRecord } from './types.js';
 
 const NAME = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
@@ -69,7 +70,16 @@ export async function importFromFile(storage: Storage, file: string): Promise<Tr
     if (error instanceof BadLine) return { ok: false, problem: 'bad-line', line: error.line, reason: error.reason };
     throw error;
   }
+  return importInto(storage, () => readRecords(file));
+}
+
+/** Imports the previous release's DATA_DIR (see previous-layout.ts) into an empty store. */
+export function importPreviousLayout(storage: Storage, dataDir: string): Promise<TransferResult> {
+  return importInto(storage, () => readPreviousLayout(dataDir));
+}
+
+async function importInto(storage: Storage, records: () => AsyncIterable<StoredRecord>): Promise<TransferResult> {
   for await (const _existing of storage.exportRecords()) return { ok: false, problem: 'not-empty' };
-  const { imported } = await storage.importRecords(readRecords(file));
+  const { imported } = await storage.importRecords(records());
   return { ok: true, records: imported };
 }

@@ -1,6 +1,6 @@
 // Moving from the embedded store to another one: `npm run data -- export FILE` then `import FILE`.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -11,7 +11,7 @@ import { createMemoryStorage } from '../../src/storage/memory-storage.js';
 import { createSqliteStorage } from '../../src/storage/open-storage.js';
 import { createPostgresDriver } from '../../src/storage/postgres-driver.js';
 import { createSqlStorage } from '../../src/storage/sql-storage.js';
-import { exportToFile, importFromFile } from '../../src/storage/transfer.js';
+import { exportToFile, importFromFile, importPreviousLayout } from '../../src/storage/transfer.js';
 import type { Storage } from '../../src/storage/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { freshPostgresSchema, testDatabaseUrl } from './postgres-fixture.js';
@@ -132,4 +132,36 @@ describe('npm run data -- backup', () => {
     onTestFinished(() => copy.close());
     expect(await new TicketStore(copy).tickets.counts('status')).toEqual({ open: 3, closed: 1 });
   }, 60_000);
+});
+
+describe('npm run data -- import-previous', () => {
+  it('brings in the previous release’s files: the journal’s last word wins, torn lines are skipped, day counters become sequences', async () => {
+    const old = tempDir('chsi-previous-');
+    const write = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(old, file)), { recursive: true });
+      writeFileSync(path.join(old, file), text);
+    };
+    write('sessions/0a1b.json', JSON.stringify({ id: 'web:a', doc: { step: 'checkpointed' } }));
+    write('sessions/0c2d.json', JSON.stringify({ id: 'web:gone', doc: { step: 'old' } }));
+    write(
+      'sessions/journal.jsonl',
+      [JSON.stringify({ id: 'web:a', doc: { step: 'newer' } }), JSON.stringify({ id: 'web:gone', doc: null }), '{"id":"web:torn","doc":{"st'].join(
+        '\n',
+      ),
+    );
+    write('helpdesk-counters/journal.jsonl', `${JSON.stringify({ id: '20261123', doc: { next: 3 } })}\n`);
+    write('helpdesk-queue/9f.json', JSON.stringify({ id: 'open', doc: { open: {} } }));
+    write('helpdesk-audit.jsonl', `${JSON.stringify({ at: '2026-11-23T02:00:00.000Z', actor: 'admin', action: 'login' })}\n{"torn`);
+
+    const storage = createMemoryStorage();
+    onTestFinished(() => storage.close());
+    expect(await importPreviousLayout(storage, old)).toEqual({ ok: true, records: 3 });
+    expect(await storage.documents('sessions').get('web:a')).toEqual({ step: 'newer' });
+    expect(await storage.documents('sessions').get('web:gone')).toBeUndefined();
+    expect(await storage.documents('helpdesk-queue').get('open')).toBeUndefined();
+    expect((await storage.log('helpdesk-audit').page({ limit: 5 })).items).toEqual([
+      { at: '2026-11-23T02:00:00.000Z', actor: 'admin', action: 'login' },
+    ]);
+    expect(await new TicketStore(storage).nextTicketId(new Date('2026-11-23T02:00:00Z'))).toBe('T202611230003');
+  });
 });
