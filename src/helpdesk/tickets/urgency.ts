@@ -20,11 +20,14 @@ export function loadUrgencyWords(knowledgeDir: string): string[] {
 }
 
 /**
- * The urgency words found in what the user wrote, in the order of the word list. Whitespace is
+ * The urgency words found in what the user wrote, in the order of the word list, without words
+ * that a longer found word contains. Whitespace is
  * ignored so "明天 截止" still counts; a negated "不急" does not count as "急".
  */
 export function findUrgencyWords(texts: readonly string[], words: readonly string[]): string[] {
   const haystack = texts.join('\n').replace(/\s+/g, '');
   const calm = haystack.replace(/不(?:着)?急|不赶时间/g, '');
-  return words.filter((word) => calm.includes(word.replace(/\s+/g, '')));
+  const found = words.map((word) => word.replace(/\s+/g, '')).filter((word) => word && calm.includes(word));
+  // "着急" already says what "急" would: keep the longer words only.
+  return [...new Set(found)].filter((word) => !found.some((other) => other !== word && other.includes(word)));
 }
