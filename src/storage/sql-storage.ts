@@ -301,7 +301,7 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
       const deleted = await driver.run(`DELETE FROM documents WHERE collection = ? AND id = ?${version}`, [this.name, id, ...versionParams]);
       return expected === 'any' || deleted > 0;
     }
-    const json = JSON.stringify(doc);
+    const json = storedJson(doc);
     if (expected === 'any') {
       await driver.run(
         `INSERT INTO documents (collection, id, doc, version) VALUES (?, ?, ${driver.jsonParam}, 1)
@@ -338,13 +338,13 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
     } else if (old) {
       await tx.run(
         `UPDATE documents SET doc = ${this.db.driver.jsonParam}, version = version + 1, ${KEY_ASSIGNMENTS}, ord = ? WHERE collection = ? AND id = ?`,
-        [JSON.stringify(doc), ...values.keys, values.ord, this.name, id],
+        [storedJson(doc), ...values.keys, values.ord, this.name, id],
       );
     } else {
       const inserted = await tx.run(
         `INSERT INTO documents (collection, id, doc, version, ${KEY_COLUMNS}, ord) VALUES (?, ?, ${this.db.driver.jsonParam}, 1, ${KEY_PLACEHOLDERS}, ?)
          ON CONFLICT (collection, id) DO NOTHING`,
-        [this.name, id, JSON.stringify(doc), ...values.keys, values.ord],
+        [this.name, id, storedJson(doc), ...values.keys, values.ord],
       );
       // Another instance inserted it first: read again and retry.
       if (inserted === 0) return false;
@@ -447,7 +447,7 @@ class SqlLog<T, K extends string> implements AppendLog<T, K> {
       this.name,
       this.clock().getTime(),
       ...keys,
-      JSON.stringify(entry),
+      storedJson(entry),
     ]);
   }
 
@@ -570,13 +570,13 @@ async function importOne(tx: SqlExecutor, driver: SqlDriver, record: StoredRecor
     await tx.run(
       `INSERT INTO documents (collection, id, doc, version) VALUES (?, ?, ${driver.jsonParam}, 1)
        ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc, version = documents.version + 1`,
-      [record.collection, record.id, JSON.stringify(record.doc)],
+      [record.collection, record.id, storedJson(record.doc)],
     );
   } else if (record.kind === 'log') {
     await tx.run(`INSERT INTO log_entries (log, at, entry) VALUES (?, ?, ${driver.jsonParam})`, [
       record.log,
       Date.parse(record.at),
-      JSON.stringify(record.entry),
+      storedJson(record.entry),
     ]);
   } else {
     await tx.run(
@@ -584,6 +584,15 @@ async function importOne(tx: SqlExecutor, driver: SqlDriver, record: StoredRecor
       [record.name, record.value],
     );
   }
+}
+
+/**
+ * A document as stored. A NUL character (which PostgreSQL's JSONB cannot hold) becomes U+FFFD on
+ * every engine, so pasted binary junk never fails a write and both engines keep the same text.
+ */
+function storedJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
 }
 
 function pageLimit(limit: number): number {

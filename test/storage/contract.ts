@@ -69,6 +69,15 @@ export function describeStorageContract(engine: string, fixture: StorageEngineFi
       expect(await sessions.get('web:new')).toBeUndefined();
     });
 
+    it('stores pasted binary junk: a NUL character becomes U+FFFD, a written backslash stays', async () => {
+      const storage = await opened(await fixture.create());
+      const sessions = storage.documents<{ text: string }>('sessions');
+      await sessions.put('web:junk', { text: 'a\u0000b \\u0000 c\\\u0000' });
+      expect(await sessions.get('web:junk')).toEqual({ text: 'a\ufffdb \\u0000 c\\\ufffd' });
+      await storage.log('unanswered').append({ text: '\u0000' });
+      expect((await storage.log<{ text: string }>('unanswered').page({ limit: 1 })).items).toEqual([{ text: '\ufffd' }]);
+    });
+
     it('applies concurrent updates of one document one after another', async () => {
       const storage = await opened(await fixture.create());
       const counters = storage.documents<{ n: number }>('counters');
