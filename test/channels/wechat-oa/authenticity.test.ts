@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DELIVERY_RECORDS } from '../../../src/channels/wechat-oa/delivery-ledger.js';
 import { startTestService } from '../../helpers/test-service.js';
 import { APP_ID, TOKEN, startWechatHarness } from './harness.js';
 import { WechatServer } from './wechat-server.js';
@@ -28,7 +29,7 @@ describe('WeChat webhook: authenticity', () => {
     expect(unsigned.status).toBe(401);
     expect(engine.calls).toEqual([]);
     expect(await session('oVictim')).toBeUndefined();
-    expect(await storage.documents('wechat-inbound').list()).toEqual([]);
+    expect((await storage.collection('wechat-inbound', DELIVERY_RECORDS).page({ limit: 10 })).items).toEqual([]);
     expect(api.sendCalls).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeliveryLedger } from '../../../src/channels/wechat-oa/delivery-ledger.js';
+import { DELIVERY_RECORDS, DeliveryLedger } from '../../../src/channels/wechat-oa/delivery-ledger.js';
 import type { ConversationState } from '../../../src/conversation/types.js';
 import { InboundDispatcher } from '../../../src/channels/wechat-oa/inbound-dispatcher.js';
 import { watchCalls } from '../../helpers/call-watcher.js';
@@ -54,10 +54,10 @@ describe('WeChat webhook: exactly once', () => {
   it('forgets delivery keys after ten minutes, when the sweep removes them', async () => {
     const { wechat, storage, service } = await startWechatHarness();
     await wechat.push(wechat.textXml('oSweep', '你好'));
-    expect(await storage.documents('wechat-inbound').list()).toHaveLength(1);
+    expect((await storage.collection('wechat-inbound', DELIVERY_RECORDS).page({ limit: 10 })).items).toHaveLength(1);
     service.clock.advanceMinutes(11);
-    const ledger = new DeliveryLedger(storage.documents('wechat-inbound'), service.clock.now);
+    const ledger = new DeliveryLedger(storage.collection('wechat-inbound', DELIVERY_RECORDS), service.clock.now);
     expect(await ledger.sweep()).toBe(1);
-    expect(await storage.documents('wechat-inbound').list()).toEqual([]);
+    expect((await storage.collection('wechat-inbound', DELIVERY_RECORDS).page({ limit: 10 })).items).toEqual([]);
   });
 });

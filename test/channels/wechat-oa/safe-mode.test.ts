@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DELIVERY_RECORDS } from '../../../src/channels/wechat-oa/delivery-ledger.js';
 import { createMessageCipher } from '../../../src/channels/wechat-oa/message-cipher.js';
 import { AES_KEY, APP_ID, startWechatHarness } from './harness.js';
 
@@ -29,7 +30,7 @@ describe('WeChat webhook: safe mode (AES)', () => {
     const plaintext = await wechat.push(wechat.textXml('oSafeVictim', '你好'));
     expect(plaintext.status).toBe(403);
     expect(engine.calls).toEqual([]);
-    expect(await storage.documents('wechat-inbound').list()).toEqual([]);
+    expect((await storage.collection('wechat-inbound', DELIVERY_RECORDS).page({ limit: 10 })).items).toEqual([]);
   });
 
   it('refuses ciphertext not made with our key, even when msg_signature is right (400, nothing processed)', async () => {

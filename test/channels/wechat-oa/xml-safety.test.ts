@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DELIVERY_RECORDS } from '../../../src/channels/wechat-oa/delivery-ledger.js';
 import { startWechatHarness } from './harness.js';
 
 const BILLION_LAUGHS = `<?xml version="1.0"?>
@@ -25,7 +26,7 @@ describe('WeChat webhook: hostile and broken XML', () => {
     expect((await wechat.pushRaw('<xml><FromUserName>oNoType</FromUserName></xml>')).status).toBe(400);
     expect((await wechat.pushRaw(wechat.textXml('oHuge', 'x'.repeat(70 * 1024)))).status).toBe(413);
     expect(engine.calls).toEqual([]);
-    expect(await storage.documents('wechat-inbound').list()).toEqual([]);
+    expect((await storage.collection('wechat-inbound', DELIVERY_RECORDS).page({ limit: 10 })).items).toEqual([]);
     // Still serving afterwards.
     expect((await wechat.push(wechat.textXml('oFine', '你好'))).status).toBe(200);
   });
