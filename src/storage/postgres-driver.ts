@@ -25,10 +25,10 @@ export function createPostgresDriver(options: PostgresDriverOptions): SqlDriver 
   };
   const executorOf = (client: pg.Pool | pg.PoolClient): SqlExecutor => ({
     async all<R>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
-      return (await client.query(toPostgres(sql), [...params])).rows as R[];
+      return (await client.query(toPostgres(sql), params.map(textSafe))).rows as R[];
     },
     async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-      return (await client.query(toPostgres(sql), [...params])).rowCount ?? 0;
+      return (await client.query(toPostgres(sql), params.map(textSafe))).rowCount ?? 0;
     },
   });
   const direct = executorOf(pool);
@@ -54,4 +54,9 @@ export function createPostgresDriver(options: PostgresDriverOptions): SqlDriver 
     },
     close: () => pool.end(),
   };
+}
+
+/** PostgreSQL text cannot hold NUL: an id or key with one (pasted junk) is stored with U+FFFD, the same way on every read. */
+function textSafe(value: SqlValue): SqlValue {
+  return typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
 }

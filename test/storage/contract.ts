@@ -74,6 +74,8 @@ export function describeStorageContract(engine: string, fixture: StorageEngineFi
       const sessions = storage.documents<{ text: string }>('sessions');
       await sessions.put('web:junk', { text: 'a\u0000b \\u0000 c\\\u0000' });
       expect(await sessions.get('web:junk')).toEqual({ text: 'a\ufffdb \\u0000 c\\\ufffd' });
+      await sessions.put('web:user\u0000', { text: 'id with junk' });
+      expect(await sessions.get('web:user\u0000')).toEqual({ text: 'id with junk' });
       await storage.log('unanswered').append({ text: '\u0000' });
       expect((await storage.log<{ text: string }>('unanswered').page({ limit: 1 })).items).toEqual([{ text: '\ufffd' }]);
     });
