@@ -25,7 +25,13 @@ export interface HelpdeskHarness {
  * core, and the SMTP listener on a free loopback port.
  */
 export async function startHelpdesk(
-  options: { clock?: TestClock; env?: Record<string, string>; module?: HelpdeskModuleOptions; extraModules?: FeatureModule[]; calendar?: WorkingDayCalendar } = {},
+  options: {
+    clock?: TestClock;
+    env?: Record<string, string>;
+    module?: HelpdeskModuleOptions;
+    extraModules?: FeatureModule[];
+    calendar?: WorkingDayCalendar;
+  } = {},
 ): Promise<HelpdeskHarness> {
   const clock = options.clock ?? new TestClock();
   // One holiday calendar for the core's reviews and the help desk's tickets, as the service builds it.
