@@ -53,12 +53,15 @@ export function createIdentity(ctx: CoreContext): Identity {
       const id = parseIdNumber(ctx, input.idNumber, input.idType);
       if (!id.ok) return id;
       // Failures are the asker's own budget: a stranger's wrong names never lock the ID's owner out.
-      const asker = callerKey(caller);
-      const budget = await ctx.rateLimits.peek('account-lookup-failure:identity', asker);
-      if (!budget.allowed) return limited(budget.retryAfterMs);
+      // The service scope speaks for everybody, so it has no budget of its own to exhaust.
+      const asker = caller.kind === 'end-user' ? callerKey(caller) : undefined;
+      const budget = asker ? await ctx.rateLimits.peek('account-lookup-failure:identity', asker) : undefined;
+      if (budget && !budget.allowed) return limited(budget.retryAfterMs);
       const spent = await spendLookup(ctx, caller);
       if (spent) return spent;
-      const countFailure = () => ctx.rateLimits.consume('account-lookup-failure:identity', asker);
+      const countFailure = async () => {
+        if (asker) await ctx.rateLimits.consume('account-lookup-failure:identity', asker);
+      };
 
       let { live, cancelled } = await holdersOf(ctx, await stores.idRecords.get(id.value));
       if (live.length === 0 && cancelled.length === 0 && id.format !== 'other') {
@@ -93,17 +96,18 @@ export function createIdentity(ctx: CoreContext): Identity {
     async login(input, caller) {
       const username = normalizeUsername(input.username);
       if (username === '' || input.password === '') return fail('invalid_input', { field: username === '' ? 'username' : 'password' });
-      // The asker's failures limit the asker; the account itself only gets short growing delays.
-      const asker = callerKey(caller);
-      const budget = await ctx.rateLimits.peek('core-login-failure:identity', asker);
-      if (!budget.allowed) return limited(budget.retryAfterMs);
+      // The asker's failures limit the asker (an end user; the service scope speaks for everybody);
+      // the account itself only gets short growing delays.
+      const asker = caller.kind === 'end-user' ? callerKey(caller) : undefined;
+      const budget = asker ? await ctx.rateLimits.peek('core-login-failure:identity', asker) : undefined;
+      if (budget && !budget.allowed) return limited(budget.retryAfterMs);
       const delay = ctx.rateLimits.delay('core-login:account');
       const accountKey = limitKey.account(username);
       const waitMs = await delay.waitMs(accountKey);
       if (waitMs > 0) return limited(waitMs);
       const account = await stores.accounts.get(username);
       if (!account || !(await ctx.hasher.verify(account.passwordHash, input.password))) {
-        await Promise.all([ctx.rateLimits.consume('core-login-failure:identity', asker), delay.recordFailure(accountKey)]);
+        await Promise.all([asker ? ctx.rateLimits.consume('core-login-failure:identity', asker) : undefined, delay.recordFailure(accountKey)]);
         return fail('wrong_credentials');
       }
       if (account.state === 'cancelled') return fail('account_cancelled', { reason: account.cancelledReason ?? null });

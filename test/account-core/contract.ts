@@ -159,6 +159,11 @@ export function describeAccountCoreContract(name: string, makeHarness: () => Pro
         expectOk(await prober.findUsername({ idNumber: LI_MING.id, name: '李明' }));
       });
 
+      it('has no failure budget in service scope, which speaks for everybody', async () => {
+        for (let i = 0; i < 6; i += 1) expectError(await core.findUsername({ idNumber: LI_MING.id, name: '王五' }), 'name_mismatch');
+        expect(expectOk(await core.findUsername({ idNumber: LI_MING.id, name: '李明' })).maskedUsername).toBe('139****5678');
+      });
+
       it('does not count a malformed ID number as a lookup', async () => {
         const typo = core.forEndUser('web:typo');
         for (let i = 0; i < 6; i += 1) expectError(await typo.findUsername({ idNumber: '123', name: '李明' }), 'invalid_id_number');
