@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
+import type { TicketDraft } from '../../src/helpdesk/tickets/ticket-types.js';
 import { ADMIN, pngImage, startHelpdesk } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -81,4 +83,117 @@ describe('agent console in a real browser', () => {
     },
     60_000,
   );
+
+  it.skipIf(missingBrowser)(
+    'a team works the console: a paged queue, a ticket arriving live, a macro, a note, an approval confirmed, and all of it at 375 px',
+    async () => {
+      const { baseUrl, handle, core, clock } = await startHelpdesk();
+      const draft = (userId: string, description: string) => ticketDraft(userId, description, clock.now());
+      // 52 waiting tickets: a first page of 50 and a second of 2.
+      for (let i = 0; i < 52; i += 1) await handle.tickets.create(draft(`user-${i}`, `第 ${i + 1} 个问题：登录后页面空白`));
+      const reviewId = await pendingReview(core);
+      const browser = await launch();
+      const agent = await (await browser.newContext()).newPage();
+      await agent.goto(`${baseUrl}/console/login`);
+      await agent.fill('#username', ADMIN.username);
+      await agent.fill('#password', ADMIN.password);
+      await agent.click('#login');
+      await agent.waitForURL(`${baseUrl}/console/tickets`);
+
+      // Paging.
+      expect(await agent.locator('tr[data-ticket]').count()).toBe(50);
+      expect(await agent.locator('.tabs').innerText()).toContain('待客服处理（52）');
+      await agent.click('#next-page');
+      await agent.waitForURL(/cursor=/);
+      expect(await agent.locator('tr[data-ticket]').count()).toBe(2);
+      await agent.goto(`${baseUrl}/console/tickets`);
+
+      // A new, urgent ticket appears without a reload: flagged, highlighted, counted in the badge.
+      await agent.locator('#queue-rows[data-stream="open"]').waitFor();
+      const urgent = await handle.tickets.create(draft('hurry', '明天就要研招报名，很着急'));
+      const arrived = agent.locator(`tr[data-ticket="${urgent.id}"]`);
+      await arrived.waitFor({ timeout: 10_000 });
+      expect(await arrived.getAttribute('class')).toContain('row--new');
+      expect(await arrived.innerText()).toContain('紧急');
+      expect(await agent.locator('#live-badge').innerText()).toContain('新工单 1');
+      // Urgent first.
+      expect(await agent.locator('tr[data-ticket]').first().getAttribute('data-ticket')).toBe(urgent.id);
+
+      // A macro fills the reply box with the ticket's details; the reply goes out.
+      await arrived.locator('a').first().click();
+      await agent.waitForURL(`${baseUrl}/console/tickets/${urgent.id}`);
+      await agent.selectOption('#macro-select', { label: '已收到，正在核实' });
+      await agent.click('#use-macro');
+      await expect.poll(() => agent.inputValue('#reply-text')).toContain(`工单 ${urgent.id} 我们已收到`);
+      expect(await agent.inputValue('#reply-text')).toContain('139****5678');
+      await agent.click('#send-reply');
+      await agent.locator('.notice--ok', { hasText: '回复已发送给用户' }).waitFor();
+
+      // An internal note, shown apart from what the user saw.
+      await agent.fill('#note-text', '已电话联系，用户明天上午再试');
+      await agent.click('#add-note');
+      const note = agent.locator('.entry--note', { hasText: '已电话联系' });
+      await note.waitFor();
+      expect(await note.innerText()).toContain('仅客服可见');
+      const stored = await handle.tickets.get(urgent.id);
+      expect(stored?.transcript.some((entry) => entry.text.includes('已电话联系'))).toBe(false);
+
+      // Approving asks first and shows the masked account it cancels.
+      await agent.goto(`${baseUrl}/console/reviews/${reviewId}`);
+      await agent.click('#approve');
+      await agent.waitForURL(`${baseUrl}/console/reviews/${reviewId}/approve`);
+      expect(await agent.locator('#cancel-list').innerText()).toContain('139****5678');
+      const before = await core.getReview({ reviewId });
+      expect(before.ok && before.value.state).toBe('pending');
+      await agent.click('#confirm-approve');
+      await agent.locator('.notice--ok', { hasText: '审核已通过' }).waitFor();
+
+      // At phone width nothing runs off the side, and the queue and a ticket stay usable.
+      await agent.setViewportSize({ width: 375, height: 812 });
+      await agent.goto(`${baseUrl}/console/tickets`);
+      expect(await agent.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      await agent.screenshot({ path: '/tmp/console-queue-375.png', fullPage: false });
+      await agent.goto(`${baseUrl}/console/tickets/${urgent.id}`);
+      expect(await agent.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      const send = await agent.locator('#send-reply').boundingBox();
+      expect(send && send.x + send.width).toBeLessThanOrEqual(375);
+      await agent.screenshot({ path: '/tmp/console-ticket-375.png', fullPage: true });
+    },
+    90_000,
+  );
 });
+
+function ticketDraft(userId: string, description: string, at: Date): TicketDraft {
+  return {
+    channel: 'web',
+    userId,
+    conversationId: null,
+    username: '13912345678',
+    description,
+    topics: [],
+    screenshots: [],
+    transcript: [{ at: at.toISOString(), from: 'user', text: description }],
+  };
+}
+
+/** A second registration on the demo account's ID number, waiting for a photo review. */
+async function pendingReview(core: EmbeddedAccountCore): Promise<string> {
+  const registered = await core.register({
+    username: '13800001234',
+    password: 'Newpass2024',
+    name: '李明',
+    idType: 'resident-id',
+    idNumber: '110105200101011235',
+    phone: '13800001234',
+    reRegister: true,
+  });
+  if (!registered.ok) throw new Error(registered.error.code);
+  const photo = pngImage().data.toString('base64');
+  const submitted = await core.submitPhotoReview({
+    username: '13800001234',
+    front: { name: 'front.png', type: 'image/png', data: photo },
+    back: { name: 'back.png', type: 'image/png', data: photo },
+  });
+  if (!submitted.ok) throw new Error(submitted.error.code);
+  return submitted.value.id;
+}

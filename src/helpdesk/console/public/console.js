@@ -60,4 +60,7 @@
   };
   const events = new EventSource('/console/events');
   events.addEventListener('ticket', () => void refresh());
+  // Marks the page as listening, so tests (and curious agents) can tell the stream is up.
+  events.addEventListener('open', () => rows.setAttribute('data-stream', 'open'));
+  events.addEventListener('error', () => rows.setAttribute('data-stream', 'reconnecting'));
 })();
