@@ -39,7 +39,7 @@ async function chatInbox(service: TestService, userId: string): Promise<string[]
 
 describe('outcomes reach the user', () => {
   it('a rejected photo review: the reason and what to do next in the chat, and an SMS in the core’s outbox', async () => {
-    const { service, core, baseUrl } = await startHelpdesk({ env: { CHAT_API_TOKEN: 'integration-token' } });
+    const { service, core, baseUrl, handle } = await startHelpdesk({ env: { CHAT_API_TOKEN: 'integration-token' } });
     const user = service.user('review-user');
     await submitPhotosInChat(user, core);
 
@@ -61,6 +61,13 @@ describe('outcomes reach the user', () => {
     const outbox = await core.listOutbox({ recipient: NEWCOMER });
     expect(outbox.ok && outbox.value.messages[0]).toMatchObject({ channel: 'sms', to: NEWCOMER });
     expect(outbox.ok && outbox.value.messages[0]!.body).toContain('未通过审核，原因：照片模糊，看不清证件号码');
+
+    // The page a WeChat template message would link to shows the decision and nothing of the account.
+    const token = await handle.links.sign({ kind: 'review', id: reviews[0]!.id });
+    const page = await (await fetch(`${baseUrl}/helpdesk/notices/${token}`)).text();
+    expect(page).toContain('原因：照片模糊，看不清证件号码');
+    expect(page).not.toContain(LI_MING.id);
+    expect(page).not.toContain(NEWCOMER);
   });
 
   it('an approved photo review says the other accounts are cancelled and the new one can log in', async () => {
