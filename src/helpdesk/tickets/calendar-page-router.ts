@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Response, type Router } from 'express';
 import { chinaDate } from '../../calendar/china-time.js';
 import type { WorkingDayCalendar } from '../../calendar/working-days.js';
 import { agentOf, authOf, type ConsoleAuth } from '../console/console-auth.js';
@@ -20,7 +20,7 @@ export interface CalendarPageDeps {
 export function createCalendarPageRouter(deps: CalendarPageDeps): Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '4kb' });
-  const page = (req: Request, res: Response, result?: object) => {
+  const page = (res: Response, result?: object) => {
     const current = authOf(res);
     const thisYear = Number(chinaDate(deps.clock()).slice(0, 4));
     const years = [thisYear, thisYear + 1, thisYear + 2].map((year) => ({ year, ...deps.calendar.holidaysOf(year) }));
@@ -33,9 +33,9 @@ export function createCalendarPageRouter(deps: CalendarPageDeps): Router {
     });
     res.type('html').setHeader('Cache-Control', 'no-store').send(html);
   };
-  router.get('/calendar', deps.auth.requireRole('admin', 'page'), (req, res) => page(req, res));
-  router.post('/calendar/reload', deps.auth.requireRole('admin', 'page'), form, deps.auth.requireCsrf('page'), async (req, res) => {
-    page(req, res, await deps.recomputer.reload(agentOf(res).username));
+  router.get('/calendar', deps.auth.requireRole('admin', 'page'), (_req, res) => page(res));
+  router.post('/calendar/reload', deps.auth.requireRole('admin', 'page'), form, deps.auth.requireCsrf('page'), async (_req, res) => {
+    page(res, await deps.recomputer.reload(agentOf(res).username));
   });
   return router;
 }
