@@ -26,6 +26,9 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** An update retries this often when other instances keep changing the same document. */
 const MAX_ATTEMPTS = 100;
 
+/** PostgreSQL's deadlock_detected and serialization_failure. */
+const RETRYABLE_SQL_STATES = new Set(['40P01', '40001']);
+
 const documentCursor = z.tuple([z.string(), z.string()]);
 const logCursor = z.coerce.number().int().positive();
 
@@ -290,7 +293,14 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
 
   /** A collection without keys needs no counts: one statement per write, no transaction. */
   private write(id: string, doc: T | undefined, expected: number | 'any'): Promise<boolean> {
-    return this.schema ? this.db.driver.transaction((tx) => this.writeRow(tx, id, doc, expected)) : this.writePlain(id, doc, expected);
+    if (!this.schema) return this.writePlain(id, doc, expected);
+    // A deadlock or serialization failure PostgreSQL broke off is a conflict like any other: read again and retry.
+    return this.db.driver
+      .transaction((tx) => this.writeRow(tx, id, doc, expected))
+      .catch((error: unknown) => {
+        if (RETRYABLE_SQL_STATES.has((error as { code?: unknown }).code as string)) return false;
+        throw error;
+      });
   }
 
   private async writePlain(id: string, doc: T | undefined, expected: number | 'any'): Promise<boolean> {
@@ -353,19 +363,29 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
     return true;
   }
 
+  /**
+   * Moves each changed key value's count from the old value to the new one. The counter rows are
+   * touched in one fixed order (key, then value), so two transactions moving counts in opposite
+   * directions (open → closed and closed → open) never wait on each other in a cycle.
+   */
   private async adjustCounts(tx: SqlExecutor, old: StoredRow | undefined, next: IndexValues | undefined): Promise<void> {
     const keys = this.schema!.keys;
+    const changes: { key: string; value: string; delta: 1 | -1 }[] = [];
     for (let slot = 0; slot < keys.length; slot++) {
       const before = old ? ((old[`k${slot + 1}`] as string | null) ?? null) : null;
       const after = next ? (next.keys[slot] ?? null) : null;
       if (before === after) continue;
-      if (before !== null) {
-        await tx.run('UPDATE key_counts SET n = n - 1 WHERE collection = ? AND key = ? AND value = ?', [this.name, keys[slot]!, before]);
-      }
-      if (after !== null) {
+      if (before !== null) changes.push({ key: keys[slot]!, value: before, delta: -1 });
+      if (after !== null) changes.push({ key: keys[slot]!, value: after, delta: 1 });
+    }
+    changes.sort((a, b) => (a.key === b.key ? (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) : a.key < b.key ? -1 : 1));
+    for (const change of changes) {
+      if (change.delta < 0) {
+        await tx.run('UPDATE key_counts SET n = n - 1 WHERE collection = ? AND key = ? AND value = ?', [this.name, change.key, change.value]);
+      } else {
         await tx.run(
           'INSERT INTO key_counts (collection, key, value, n) VALUES (?, ?, ?, 1) ON CONFLICT (collection, key, value) DO UPDATE SET n = key_counts.n + 1',
-          [this.name, keys[slot]!, after],
+          [this.name, change.key, change.value],
         );
       }
     }
@@ -417,6 +437,10 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
       after = rows[rows.length - 1]!.id;
     }
     await driver.transaction(async (tx) => {
+      // Instances starting together rebuild the counts one at a time; a later one finds the work done.
+      if (driver.dialect === 'postgres') await tx.all('SELECT pg_advisory_xact_lock(7243002)');
+      const [done] = await tx.all<{ signature: string }>('SELECT signature FROM collection_schemas WHERE collection = ?', [this.name]);
+      if (done?.signature === signature) return;
       await tx.run('DELETE FROM key_counts WHERE collection = ?', [this.name]);
       for (const [slot, key] of schema.keys.entries()) {
         await tx.run(
@@ -425,8 +449,10 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
           [this.name, key, this.name],
         );
       }
-      await tx.run('DELETE FROM collection_schemas WHERE collection = ?', [this.name]);
-      await tx.run('INSERT INTO collection_schemas (collection, signature) VALUES (?, ?)', [this.name, signature]);
+      await tx.run(
+        'INSERT INTO collection_schemas (collection, signature) VALUES (?, ?) ON CONFLICT (collection) DO UPDATE SET signature = excluded.signature',
+        [this.name, signature],
+      );
     });
   }
 }

@@ -233,5 +233,16 @@ export function describeStorageContract(engine: string, fixture: StorageEngineFi
       const numbers = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).nextNumber('review')));
       expect(new Set(numbers).size).toBe(20);
     });
+
+    it.runIf(fixture.persistent)('two instances closing and reopening tickets at once keep the counts exact', async () => {
+      const db = await fixture.create();
+      const [a, b] = [(await opened(db)).collection('tickets', ticketSchema), (await opened(db)).collection('tickets', ticketSchema)];
+      for (let n = 1; n <= 10; n++) await a.put(ticket(n).id, ticket(n, { status: n % 2 ? 'open' : 'closed' }));
+      const flip = (t: Ticket | undefined) => t && { ...t, status: t.status === 'open' ? ('closed' as const) : ('open' as const) };
+      await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).update(ticket(1 + (i % 10)).id, async (t) => flip(t))));
+      const statuses = await Promise.all(Array.from({ length: 10 }, async (_, i) => (await a.get(ticket(i + 1).id))!.status));
+      const open = statuses.filter((status) => status === 'open').length;
+      expect(await b.counts('status')).toEqual({ open, closed: 10 - open });
+    });
   });
 }
