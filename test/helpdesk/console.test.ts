@@ -124,7 +124,7 @@ describe('console access control', () => {
     expect(sent.status).toBe(303);
     expect(sent.headers.get('location')).toBe(`/console/tickets/${id}?notice=replied`);
     const ticket = await admin.json(`/api/agent/tickets/${id}`);
-    expect(ticket.transcript.at(-1)).toMatchObject({ from: 'agent', agent: ADMIN.username, text: '您好,已收到。', delivery: 'sent' });
+    expect(ticket.transcript.at(-1)).toMatchObject({ from: 'agent', agent: ADMIN.username, text: '您好，已收到。', delivery: 'sent' });
   });
 
   it('keeps one agent off a ticket another agent took, whatever id they send', async () => {
