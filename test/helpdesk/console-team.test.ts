@@ -243,6 +243,10 @@ describe('display', () => {
     expect(page).not.toContain('ticket-reply');
     expect(page).not.toContain('{"');
     expect(page).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/);
+
+    const agents = visibleText(await admin.pageHtml('/console/agents'));
+    expect(agents).toContain('2026-11-23 10:00');
+    expect(agents).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/);
   });
 
   it('names topics by their titles on the ticket page', async () => {

@@ -400,7 +400,12 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
   });
 
   router.get('/agents', auth.requireRole('admin', 'page'), async (req, res) => {
-    render(res, 'agents', { agents: await deps.console.listAgents(), nav: 'agents', notice: req.query.notice });
+    const agents = (await deps.console.listAgents()).map((agent) => ({
+      ...agent,
+      lastLoginText: agent.lastLoginAt ? chinaDateTime(agent.lastLoginAt).text : null,
+      createdText: chinaDateTime(agent.createdAt).text,
+    }));
+    render(res, 'agents', { agents, nav: 'agents', notice: req.query.notice });
   });
 
   router.post('/agents', auth.requireRole('admin', 'page'), form, auth.requireCsrf('page'), async (req, res) => {
