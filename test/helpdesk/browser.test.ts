@@ -158,6 +158,12 @@ describe('agent console in a real browser', () => {
       const send = await agent.locator('#send-reply').boundingBox();
       expect(send && send.x + send.width).toBeLessThanOrEqual(375);
       await agent.screenshot({ path: '/tmp/console-ticket-375.png', fullPage: true });
+      for (const page of ['/console/metrics', '/console/unanswered', `/console/reviews/${reviewId}`, '/console/macros', '/console/audit']) {
+        await agent.goto(`${baseUrl}${page}`);
+        expect(await agent.evaluate(() => document.documentElement.scrollWidth), page).toBeLessThanOrEqual(375);
+      }
+      await agent.goto(`${baseUrl}/console/metrics`);
+      await agent.screenshot({ path: '/tmp/console-metrics-375.png', fullPage: true });
     },
     90_000,
   );

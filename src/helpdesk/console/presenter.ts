@@ -43,6 +43,9 @@ export function ticketJson(ticket: Ticket, sla: SlaStatus, missing: string[]) {
     closedAt: ticket.closedAt ?? null,
     closedBy: ticket.closedBy ?? null,
     subject: ticket.email?.subject ?? null,
+    urgency: ticket.urgency ?? { urgent: false, suggestedWords: [] },
+    /** Agents' internal notes: never sent to the user. */
+    notes: ticket.notes ?? [],
     missing,
     sla: slaJson(sla, ticket.sla),
     calendarFlag: ticket.sla.notCovered ? 'calendar-not-covered' : ticket.sla.provisional ? 'calendar-provisional' : null,
@@ -85,6 +88,7 @@ export function queueRowJson(row: QueueRow) {
     dueAt: row.dueAt,
     assignee: row.assignee,
     waitingOn: row.waitingOn,
+    urgent: row.urgent === true,
     sla: slaJson(row.sla, { dueAt: row.dueAt, respondedAt: row.respondedAt, notCovered: row.notCovered ?? undefined, provisional: row.provisional }),
     calendarFlag: row.notCovered ? 'calendar-not-covered' : row.provisional ? 'calendar-provisional' : null,
   };

@@ -52,7 +52,11 @@ export function barChart(days: string[], series: ChartSeries[]): BarChart {
   );
   const step = Math.max(1, Math.ceil(days.length / 8));
   const xLabels = days.flatMap((day, d) => (d % step === 0 ? [{ x: round(LEFT + d * slot + slot / 2), text: day.slice(5) }] : []));
-  const yTicks = [0, 0.5, 1].map((share) => ({ y: round(TOP + plotHeight - share * plotHeight), text: String(Math.round(max * share)) }));
+  // A half-way tick only when it is a whole number of its own.
+  const yTicks = (max % 2 === 0 ? [0, 0.5, 1] : [0, 1]).map((share) => ({
+    y: round(TOP + plotHeight - share * plotHeight),
+    text: String(Math.round(max * share)),
+  }));
   return { width: WIDTH, height: HEIGHT, max, bars, xLabels, yTicks, legend: series.map((s) => ({ key: s.key, className: s.className })) };
 }
 
