@@ -214,6 +214,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
       mountConsole(app, context, parts);
       stashSweeper = setInterval(() => {
         parts.stash.sweep().catch((error: unknown) => logger.warn({ err: error }, 'upload stash sweep failed'));
+        parts.counters.pruneMarkers(context.clock()).catch((error: unknown) => logger.warn({ err: error }, 'daily conversation markers not pruned'));
       }, STASH_SWEEP_MS);
       stashSweeper.unref();
       app.use(createNoticePageRouter({ links: parts.links, tickets: parts.tickets, core: context.core, pages: context.pages }));

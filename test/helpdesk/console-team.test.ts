@@ -285,7 +285,8 @@ describe('live updates', () => {
 
 describe('metrics', () => {
   it('counts tickets per day, first responses against the SLA, deflection, and exports CSV', async () => {
-    const { service, baseUrl, clock } = await startHelpdesk();
+    const harness = await startHelpdesk();
+    const { service, baseUrl, clock } = harness;
     clock.set('2026-11-23T02:00:00Z');
     await service.user('only-asks').says('怎么找回用户名');
     const answered = await escalate(service.user('metric-1'));
@@ -313,5 +314,13 @@ describe('metrics', () => {
     const lines = (await csv.text()).trim().split('\r\n');
     expect(lines[0]).toMatch(/^day,opened,closed,/);
     expect(lines).toContain('2026-11-23,2,0,0,0,,0,,3,2,0.3333');
+
+    // Yesterday's "already counted" markers go; a conversation still counts once a day.
+    const { handle } = harness;
+    expect(await handle.counters.pruneMarkers(clock.now())).toBe(3);
+    await service.user('only-asks').says('怎么找回密码');
+    await service.user('only-asks').says('谢谢');
+    const today = (await admin.json('/api/agent/metrics?days=1')).days[0];
+    expect(today).toMatchObject({ day: '2026-11-24', conversations: 1 });
   });
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { chinaDate } from '../../../calendar/china-time.js';
-import type { CollectionSchema, DocumentStore, IndexedCollection, Storage } from '../../../storage/types.js';
+import type { CollectionSchema, IndexedCollection, Storage } from '../../../storage/types.js';
 import type { TicketEvent } from '../../tickets/ticket-service.js';
 
 /**
@@ -40,6 +40,14 @@ const figuresSchema = z.object({
 
 const DAY_LIST: CollectionSchema<DailyFigures, never> = { keys: [], index: () => ({}), order: (figures) => figures.day };
 
+/** "This conversation was counted on this day", listed by day so old markers can be dropped. */
+interface SeenMarker {
+  key: string;
+  day: string;
+}
+const SEEN_LIST: CollectionSchema<SeenMarker, never> = { keys: [], index: () => ({}), order: (marker) => marker.day };
+const PRUNE_PAGE = 200;
+
 export function emptyFigures(day: string): DailyFigures {
   return {
     day,
@@ -62,12 +70,12 @@ const SEEN_MEMORY = 20_000;
 export class DailyCounters {
   private readonly days: IndexedCollection<DailyFigures, never>;
   /** One marker per conversation and day, so a conversation counts once a day on every instance. */
-  private readonly seen: DocumentStore<{ at: string }>;
+  private readonly seen: IndexedCollection<SeenMarker, never>;
   private readonly seenHere = new Set<string>();
 
   constructor(storage: Storage) {
     this.days = storage.collection('helpdesk-daily-figures', DAY_LIST);
-    this.seen = storage.documents('helpdesk-daily-conversations');
+    this.seen = storage.collection('helpdesk-daily-conversations', SEEN_LIST);
   }
 
   async recordTicket(event: TicketEvent, at: Date): Promise<void> {
@@ -96,17 +104,32 @@ export class DailyCounters {
 
   /** Counts a conversation once per China day. */
   async recordTurn(conversationId: string, at: Date): Promise<void> {
-    const key = `${chinaDate(at)}|${conversationId}`;
+    const day = chinaDate(at);
+    const key = `${day}|${conversationId}`;
     if (this.seenHere.has(key)) return;
     let first = false;
     await this.seen.update(key, (current) => {
       if (current) return current;
       first = true;
-      return { at: at.toISOString() };
+      return { key, day };
     });
     if (this.seenHere.size >= SEEN_MEMORY) this.seenHere.clear();
     this.seenHere.add(key);
     if (first) await this.add(at, (figures) => void (figures.conversations += 1));
+  }
+
+  /** Drops the per-conversation markers of days before `today` (they only matter while their day lasts); returns how many. */
+  async pruneMarkers(now: Date): Promise<number> {
+    const today = chinaDate(now);
+    let removed = 0;
+    for (;;) {
+      const { items } = await this.seen.page({ orderBefore: today, limit: PRUNE_PAGE });
+      for (const marker of items) {
+        await this.seen.delete(marker.key);
+        removed += 1;
+      }
+      if (items.length < PRUNE_PAGE) return removed;
+    }
   }
 
   /** The days from `from` to `to` (China dates, inclusive), missing days as zeros. */
