@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { KeyedMutex } from './keyed-mutex.js';
+import { exportRecords, importRecords } from './sql-export.js';
+import { pruneLogs, SqlLog } from './sql-log.js';
 import { MIGRATIONS_TABLE, migrationsFor } from './sql-migrations.js';
 import type { SqlDriver, SqlExecutor, SqlValue } from './sql-driver.js';
+import { assertName, BATCH, pageLimit, storedJson, type Database } from './sql-shared.js';
 import {
   MAX_KEYS,
   MAX_LOG_KEYS,
-  MAX_PAGE,
   StorageQueryError,
   type AppendLog,
   type CollectionSchema,
@@ -15,12 +17,8 @@ import {
   type LogSchema,
   type Page,
   type Storage,
-  type StoredRecord,
 } from './types.js';
 
-const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
-/** Rows read or written per statement batch by re-indexing, export and import. */
-const BATCH = 500;
 /** How often expired log entries are deleted. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** An update retries this often when other instances keep changing the same document. */
@@ -30,7 +28,6 @@ const MAX_ATTEMPTS = 100;
 const RETRYABLE_SQL_STATES = new Set(['40P01', '40001']);
 
 const documentCursor = z.tuple([z.string(), z.string()]);
-const logCursor = z.coerce.number().int().positive();
 
 export interface SqlStorageOptions {
   engine: Storage['engine'];
@@ -120,11 +117,6 @@ export function createSqlStorage(driver: SqlDriver, options: SqlStorageOptions):
   };
 }
 
-interface Database {
-  driver: SqlDriver;
-  ready: Promise<void>;
-}
-
 async function migrate(driver: SqlDriver): Promise<void> {
   await driver.transaction(async (tx) => {
     // Instances starting together on one PostgreSQL take turns; SQLite's write lock does the same.
@@ -137,10 +129,6 @@ async function migrate(driver: SqlDriver): Promise<void> {
       await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [migration.version, new Date().toISOString()]);
     }
   });
-}
-
-function assertName(name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new Error(`Invalid store name "${name}"`);
 }
 
 interface IndexValues {
@@ -455,175 +443,6 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
       );
     });
   }
-}
-
-class SqlLog<T, K extends string> implements AppendLog<T, K> {
-  schema: LogSchema<T, K> | undefined;
-
-  constructor(
-    private readonly db: Database,
-    private readonly name: string,
-    private readonly clock: () => Date,
-  ) {}
-
-  async append(entry: T): Promise<void> {
-    await this.db.ready;
-    const keys = this.keyValues(entry);
-    await this.db.driver.run(`INSERT INTO log_entries (log, at, k1, k2, entry) VALUES (?, ?, ?, ?, ${this.db.driver.jsonParam})`, [
-      this.name,
-      this.clock().getTime(),
-      ...keys,
-      storedJson(entry),
-    ]);
-  }
-
-  async page(query: { where?: Partial<Record<K, string>>; limit: number; cursor?: string }): Promise<Page<T>> {
-    await this.db.ready;
-    const limit = pageLimit(query.limit);
-    const conditions = ['log = ?'];
-    const params: SqlValue[] = [this.name];
-    for (const [key, value] of Object.entries(query.where ?? {}) as [K, string | undefined][]) {
-      if (value === undefined) continue;
-      const slot = this.schema?.keys.indexOf(key) ?? -1;
-      if (slot < 0) throw new StorageQueryError(`Log ${this.name} has no key "${key}"`);
-      conditions.push(`k${slot + 1} = ?`);
-      params.push(value);
-    }
-    if (query.cursor !== undefined) {
-      const parsed = logCursor.safeParse(query.cursor);
-      if (!parsed.success) throw new StorageQueryError('Malformed cursor');
-      conditions.push('seq < ?');
-      params.push(parsed.data);
-    }
-    const rows = await this.db.driver.all<{ seq: number | string; entry: unknown }>(
-      `SELECT seq, entry FROM log_entries WHERE ${conditions.join(' AND ')} ORDER BY seq DESC LIMIT ?`,
-      [...params, limit + 1],
-    );
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map((row) => this.db.driver.readJson(row.entry) as T),
-      cursor: rows.length > limit && last ? String(last.seq) : null,
-    };
-  }
-
-  private keyValues(entry: T): (string | null)[] {
-    if (!this.schema) return [null, null];
-    const values = this.schema.index(entry) as Record<string, string | null>;
-    return [0, 1].map((slot) => {
-      const key = this.schema!.keys[slot];
-      return key === undefined ? null : (values[key] ?? null);
-    });
-  }
-}
-
-async function pruneLogs(db: Database, before: Date): Promise<number> {
-  await db.ready;
-  let removed = 0;
-  for (;;) {
-    // In batches, so a long backlog never holds the write lock for long.
-    const batch = await db.driver.run('DELETE FROM log_entries WHERE seq IN (SELECT seq FROM log_entries WHERE at < ? ORDER BY seq LIMIT ?)', [
-      before.getTime(),
-      BATCH * 10,
-    ]);
-    removed += batch;
-    if (batch < BATCH * 10) return removed;
-  }
-}
-
-async function* exportRecords(db: Database): AsyncGenerator<StoredRecord> {
-  await db.ready;
-  const { driver } = db;
-  let after: [string, string] = ['', ''];
-  for (;;) {
-    const rows = await driver.all<{ collection: string; id: string; doc: unknown }>(
-      'SELECT collection, id, doc FROM documents WHERE (collection, id) > (?, ?) ORDER BY collection, id LIMIT ?',
-      [...after, BATCH],
-    );
-    for (const row of rows) yield { kind: 'document', collection: row.collection, id: row.id, doc: driver.readJson(row.doc) };
-    if (rows.length < BATCH) break;
-    const last = rows[rows.length - 1]!;
-    after = [last.collection, last.id];
-  }
-  let seq = 0;
-  for (;;) {
-    const rows = await driver.all<{ seq: number | string; log: string; at: number | string; entry: unknown }>(
-      'SELECT seq, log, at, entry FROM log_entries WHERE seq > ? ORDER BY seq LIMIT ?',
-      [seq, BATCH],
-    );
-    for (const row of rows) yield { kind: 'log', log: row.log, at: new Date(Number(row.at)).toISOString(), entry: driver.readJson(row.entry) };
-    if (rows.length < BATCH) break;
-    seq = Number(rows[rows.length - 1]!.seq);
-  }
-  for (const row of await driver.all<{ name: string; value: number | string }>('SELECT name, value FROM sequences ORDER BY name')) {
-    yield { kind: 'sequence', name: row.name, value: Number(row.value) };
-  }
-}
-
-async function importRecords(db: Database, records: AsyncIterable<StoredRecord>): Promise<{ imported: number }> {
-  await db.ready;
-  const { driver } = db;
-  const touched = new Set<string>();
-  let imported = 0;
-  let batch: StoredRecord[] = [];
-  const flush = async () => {
-    const writing = batch;
-    batch = [];
-    await driver.transaction(async (tx) => {
-      for (const record of writing) await importOne(tx, driver, record);
-    });
-    imported += writing.length;
-  };
-  for await (const record of records) {
-    if (record.kind === 'document') {
-      assertName(record.collection);
-      touched.add(record.collection);
-    } else if (record.kind === 'log') assertName(record.log);
-    else assertName(record.name);
-    batch.push(record);
-    if (batch.length >= BATCH) await flush();
-  }
-  if (batch.length > 0) await flush();
-  // Imported documents carry no key values yet: their collections re-index when next opened.
-  await driver.transaction(async (tx) => {
-    for (const collection of touched) await tx.run('DELETE FROM collection_schemas WHERE collection = ?', [collection]);
-  });
-  return { imported };
-}
-
-async function importOne(tx: SqlExecutor, driver: SqlDriver, record: StoredRecord): Promise<void> {
-  if (record.kind === 'document') {
-    await tx.run(
-      `INSERT INTO documents (collection, id, doc, version) VALUES (?, ?, ${driver.jsonParam}, 1)
-       ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc, version = documents.version + 1`,
-      [record.collection, record.id, storedJson(record.doc)],
-    );
-  } else if (record.kind === 'log') {
-    await tx.run(`INSERT INTO log_entries (log, at, entry) VALUES (?, ?, ${driver.jsonParam})`, [
-      record.log,
-      Date.parse(record.at),
-      storedJson(record.entry),
-    ]);
-  } else {
-    await tx.run(
-      'INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = CASE WHEN sequences.value > excluded.value THEN sequences.value ELSE excluded.value END',
-      [record.name, record.value],
-    );
-  }
-}
-
-/**
- * A document as stored. A NUL character (which PostgreSQL's JSONB cannot hold) becomes U+FFFD on
- * every engine, so pasted binary junk never fails a write and both engines keep the same text.
- */
-function storedJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
-}
-
-function pageLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new StorageQueryError(`Page size must be 1–${MAX_PAGE}`);
-  return limit;
 }
 
 function encodeCursor(position: [string, string]): string {
