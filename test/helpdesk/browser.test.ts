@@ -138,6 +138,23 @@ describe('agent console in a real browser', () => {
       const stored = await handle.tickets.get(urgent.id);
       expect(stored?.transcript.some((entry) => entry.text.includes('已电话联系'))).toBe(false);
 
+      // The agent clears the flag the user's words suggested.
+      await agent.click('#toggle-urgent');
+      await agent.locator('.notice--ok', { hasText: '已取消紧急标记' }).waitFor();
+      expect((await handle.tickets.get(urgent.id))?.urgency).toMatchObject({ urgent: false, setBy: ADMIN.username });
+
+      // A long conversation opens at its newest line.
+      const chatty = ticketDraft('chatty', '说来话长', clock.now());
+      chatty.transcript = Array.from({ length: 40 }, (_, i) => ({ at: clock.now().toISOString(), from: 'user' as const, text: `第 ${i + 1} 句话` }));
+      const long = await handle.tickets.create(chatty);
+      await agent.goto(`${baseUrl}/console/tickets/${long.id}`);
+      const atBottom = () =>
+        agent.evaluate(() => {
+          const transcript = document.getElementById('transcript')!;
+          return transcript.scrollHeight > transcript.clientHeight && transcript.scrollTop + transcript.clientHeight >= transcript.scrollHeight - 2;
+        });
+      await expect.poll(atBottom).toBe(true);
+
       // Approving asks first and shows the masked account it cancels.
       await agent.goto(`${baseUrl}/console/reviews/${reviewId}`);
       await agent.click('#approve');
