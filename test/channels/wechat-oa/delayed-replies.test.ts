@@ -30,14 +30,16 @@ describe('WeChat webhook: replies that cannot be passive', () => {
   it('a slow answer takes the asynchronous path: "success" when the budget runs out, the customer-service API later', async () => {
     const harness = await startWechatHarness({ replyBudgetMs: BUDGET_MS });
     const { wechat, engine, api } = harness;
-    const answer = await pushPastBudget(harness, wechat.textXml('oSlow', '忘记密码了怎么办'));
+    // A plain answer with no options, so it goes out as a text message (options would make it a msgmenu).
+    const answer = await pushPastBudget(harness, wechat.textXml('oSlow', '收不到验证码怎么办'));
     expect(answer).toMatchObject({ status: 200, body: 'success' });
     expect(api.sendCalls).toEqual([]);
 
     engine.release();
     await api.waitFor(() => api.delivered.length === 1);
     expect(api.delivered[0]).toMatchObject({ touser: 'oSlow', accessToken: 'mock-token-1' });
-    expect(api.delivered[0]!.text).toContain('密码');
+    expect(api.delivered[0]!.text).toContain('验证码');
+    expect(api.menuCalls).toEqual([]);
     expect(api.tokenRequests).toEqual([{ appid: APP_ID, secret: APP_SECRET }]);
     expect(engine.calls).toHaveLength(1);
   });
