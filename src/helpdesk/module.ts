@@ -273,6 +273,16 @@ function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0],
     res.status(status).type('html').setHeader('Cache-Control', 'no-store').send(html);
   };
   const auth = new ConsoleAuth({ agents: parts.agents, sessions, secureCookies: context.config.publicUrl.startsWith('https:'), deny });
+  const learning = new LearningDesk({
+    storage: context.storage,
+    knowledgeDir: context.config.knowledgeDir,
+    knowledge: context.knowledge,
+    matcher: context.matcher,
+    clock: context.clock,
+    bus: context.coordination?.bus,
+    onReloadError: (error) => context.logger.error({ err: error }, 'knowledge reload announced by another instance failed'),
+  });
+  learning.listen().catch((error: unknown) => context.logger.warn({ err: error }, 'knowledge reloads of other instances will not be heard'));
   const consoleService = new ConsoleService({
     tickets: parts.tickets,
     agents: parts.agents,
@@ -286,13 +296,7 @@ function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0],
     sessions,
     rateLimits: context.rateLimits,
     macros: new MacroBook(context.storage, context.clock, path.join(context.config.templatesDir, 'console', 'starter-macros.yaml')),
-    learning: new LearningDesk({
-      storage: context.storage,
-      knowledgeDir: context.config.knowledgeDir,
-      knowledge: context.knowledge,
-      matcher: context.matcher,
-      clock: context.clock,
-    }),
+    learning,
     live: parts.live,
     counters: parts.counters,
     rejectReasons: loadRejectReasons(path.join(context.config.templatesDir, 'console', 'reject-reasons.yaml')),

@@ -2,6 +2,7 @@ import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { InProcessMessageBus } from '../../src/coordination/message-bus.js';
 import { LearningDesk } from '../../src/helpdesk/console/learning.js';
 import { loadKnowledge } from '../../src/knowledge/loader.js';
 import { Matcher } from '../../src/knowledge/matcher.js';
@@ -56,6 +57,27 @@ describe('learning from unanswered questions', () => {
       ok: false,
       error: 'unknown-topic',
     });
+  });
+
+  it('another instance sharing the knowledge folder reloads when it hears of the accepted example', async () => {
+    const dir = knowledgeCopy();
+    const storage = createMemoryStorage();
+    await storage.ready();
+    onTestFinished(() => storage.close());
+    const bus = new InProcessMessageBus(); // stands in for the Redis the instances share
+    const instance = () => {
+      const knowledge = loadKnowledge(dir);
+      const matcher = new Matcher(knowledge);
+      return { matcher, desk: new LearningDesk({ storage, knowledgeDir: dir, knowledge, matcher, clock: () => new Date(), bus }) };
+    };
+    const here = instance();
+    const there = instance();
+    onTestFinished(await there.desk.listen());
+
+    const proposed = await here.desk.propose({ kind: 'example', question: QUESTION, topic: 'account.modify' }, 'agent1');
+    await here.desk.decide(proposed.ok ? proposed.value.id : '', 'admin', true);
+    expect(there.matcher.match(QUESTION).candidates[0]?.id).toBe('account.modify');
+    expect(there.matcher.match(QUESTION).confident).toBe(true);
   });
 
   it('a rejected example leaves the knowledge files alone', async () => {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { LEARNED_DIR, learnedFileSchema, loadKnowledge, type KnowledgeBase } from '../../knowledge/loader.js';
 import type { Matcher } from '../../knowledge/matcher.js';
+import type { MessageBus } from '../../coordination/message-bus.js';
 import type { CollectionSchema, IndexedCollection, Page, Storage } from '../../storage/types.js';
 
 /**
@@ -50,7 +51,17 @@ export interface LearningDeps {
   knowledge: KnowledgeBase;
   matcher: Matcher;
   clock: () => Date;
+  /**
+   * Tells the other instances (sharing the knowledge folder) to reload after an accepted example;
+   * absent: this instance only.
+   */
+  bus?: MessageBus;
+  /** Told when a reload announced by another instance fails (the files stay as they are). */
+  onReloadError?: (error: unknown) => void;
 }
+
+const RELOAD_CHANNEL = 'knowledge-reload';
+const reloadNoticeSchema = z.object({ from: z.string() });
 
 /**
  * Learning from unanswered questions. Agents propose; an admin accepts an example, which is
@@ -59,9 +70,30 @@ export interface LearningDeps {
  */
 export class LearningDesk {
   private readonly items: IndexedCollection<LearningItem, LearningKey>;
+  private readonly instance = randomUUID();
 
   constructor(private readonly deps: LearningDeps) {
     this.items = deps.storage.collection('helpdesk-learning', LEARNING_LIST);
+  }
+
+  /** Listens for reloads announced by other instances; resolves with the function that stops listening. */
+  async listen(): Promise<() => void> {
+    if (!this.deps.bus) return () => undefined;
+    return this.deps.bus.subscribe(RELOAD_CHANNEL, (message) => {
+      const notice = reloadNoticeSchema.safeParse(message);
+      if (!notice.success || notice.data.from === this.instance) return;
+      try {
+        this.reload();
+      } catch (error) {
+        this.deps.onReloadError?.(error);
+      }
+    });
+  }
+
+  private reload(): void {
+    const fresh = loadKnowledge(this.deps.knowledgeDir);
+    this.deps.matcher.reload(fresh);
+    Object.assign(this.deps.knowledge, fresh);
   }
 
   async propose(proposal: Proposal, agent: string): Promise<LearningResult<LearningItem>> {
@@ -111,6 +143,7 @@ export class LearningDesk {
     }
     const decided: LearningItem = { ...item, state: accept ? 'accepted' : 'rejected', decidedBy: admin, decidedAt: this.deps.clock().toISOString() };
     await this.items.put(id, decided);
+    if (accept) await this.deps.bus?.publish(RELOAD_CHANNEL, { from: this.instance });
     return { ok: true, value: decided };
   }
 
@@ -125,12 +158,10 @@ export class LearningDesk {
     const header = '# Questions agents attached to this topic from the unanswered report, accepted in the console.\n';
     writeAtomically(file, header + YAML.stringify(current));
     try {
-      const fresh = loadKnowledge(this.deps.knowledgeDir);
-      this.deps.matcher.reload(fresh);
-      Object.assign(this.deps.knowledge, fresh);
+      this.reload();
       return { ok: true, value: undefined };
     } catch (error) {
-      if (before === undefined) writeAtomically(file, header + YAML.stringify({ topic, questions: [] }));
+      if (before === undefined) rmSync(file, { force: true });
       else writeAtomically(file, before);
       return { ok: false, error: 'knowledge-invalid', message: (error as Error).message };
     }
