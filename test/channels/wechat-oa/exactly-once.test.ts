@@ -3,11 +3,12 @@ import { DELIVERY_RECORDS, DeliveryLedger } from '../../../src/channels/wechat-o
 import type { ConversationState } from '../../../src/conversation/types.js';
 import { InboundDispatcher } from '../../../src/channels/wechat-oa/inbound-dispatcher.js';
 import { watchCalls } from '../../helpers/call-watcher.js';
-import { startWechatHarness } from './harness.js';
+import { budgetNeverRunsOut, startWechatHarness } from './harness.js';
 
 describe('WeChat webhook: exactly once', () => {
   it('handles a replayed MsgId once: the retry gets "success" and the engine runs once', async () => {
     const { wechat, engine, session } = await startWechatHarness();
+    budgetNeverRunsOut();
     const xml = wechat.textXml('oRetry', '忘记密码了怎么办', '1234567890123456');
     const first = await wechat.push(xml);
     expect(first.reply?.Content).toContain('密码');
@@ -20,6 +21,7 @@ describe('WeChat webhook: exactly once', () => {
 
   it('joins retries that arrive while the first delivery is still being answered', async () => {
     const { wechat, engine, api } = await startWechatHarness({ replyBudgetMs: 3000 });
+    budgetNeverRunsOut();
     const dispatches = watchCalls(InboundDispatcher.prototype, 'dispatch');
     engine.hold();
     const xml = wechat.textXml('oImpatient', '忘记密码了怎么办');
@@ -42,6 +44,7 @@ describe('WeChat webhook: exactly once', () => {
 
   it('handles events once by FromUserName + CreateTime', async () => {
     const { wechat } = await startWechatHarness();
+    budgetNeverRunsOut();
     const createTime = wechat.now();
     const first = await wechat.push(wechat.eventXml('oFollower', 'subscribe', createTime));
     expect(first.reply?.Content).toBeTruthy();

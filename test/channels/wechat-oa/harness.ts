@@ -1,3 +1,4 @@
+import { onTestFinished, vi } from 'vitest';
 import type { Assistant } from '../../../src/conversation/assistant.js';
 import type { InboundMessage, Reply, TurnResult } from '../../../src/conversation/types.js';
 import { wechatOfficialAccountModule, type WechatOfficialAccountOptions } from '../../../src/channels/wechat-oa/module.js';
@@ -112,3 +113,13 @@ export async function startWechatHarness(options: HarnessOptions = {}): Promise<
 
 /** UTF-8 size, the unit of WeChat's text limits. */
 export const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/**
+ * Stops the reply budget from running out during this test (fake `setTimeout` until it ends): a
+ * test of the passive path then holds on a slow, loaded machine, where a cold first turn can take
+ * longer than the budget. Call it after the harness has started.
+ */
+export function budgetNeverRunsOut(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  onTestFinished(() => void vi.useRealTimers());
+}

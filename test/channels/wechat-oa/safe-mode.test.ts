@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DELIVERY_RECORDS } from '../../../src/channels/wechat-oa/delivery-ledger.js';
 import { createMessageCipher } from '../../../src/channels/wechat-oa/message-cipher.js';
-import { AES_KEY, APP_ID, startWechatHarness } from './harness.js';
+import { AES_KEY, APP_ID, budgetNeverRunsOut, startWechatHarness } from './harness.js';
 
 describe('WeChat webhook: safe mode (AES)', () => {
   it('decrypts a request sealed like WeChat does and answers with an encrypted, signed reply for our AppID', async () => {
     const { wechat, engine } = await startWechatHarness({ safe: true });
+    budgetNeverRunsOut();
     const answer = await wechat.push(wechat.textXml('oSafeUser', '忘记密码了怎么办'), { encrypted: true });
     expect(answer.status).toBe(200);
     expect(answer.envelope).toEqual({ signatureValid: true, appId: APP_ID });
@@ -16,6 +17,7 @@ describe('WeChat webhook: safe mode (AES)', () => {
 
   it('also works when WeChat leaves out `signature` and relies on msg_signature', async () => {
     const { wechat } = await startWechatHarness({ safe: true });
+    budgetNeverRunsOut();
     const answer = await wechat.push(wechat.textXml('oSafeUser2', '你好'), { encrypted: true, omitSignature: true });
     expect(answer.status).toBe(200);
     expect(answer.envelope?.signatureValid).toBe(true);
@@ -46,6 +48,7 @@ describe('WeChat webhook: safe mode (AES)', () => {
 
   it('in compatible mode accepts both plaintext and encrypted pushes', async () => {
     const { wechat, engine } = await startWechatHarness({ mode: 'compatible' });
+    budgetNeverRunsOut();
     const plain = await wechat.push(wechat.textXml('oCompat', '你好'));
     expect(plain.status).toBe(200);
     expect(plain.envelope).toBeUndefined();
