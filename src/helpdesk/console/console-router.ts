@@ -40,6 +40,8 @@ const queueQuery = z.object({
   lane: z.enum(['attention', 'user']).catch('attention'),
 });
 
+const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
+
 /** The agent console: server-rendered pages (nunjucks, autoescaped) with forms protected by CSRF tokens. */
 export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
   const router = express.Router();
@@ -394,7 +396,11 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     const entries = (await deps.console.audit(500, { actor })).map((entry) => ({
       ...entry,
       atText: chinaDateTime(entry.at).text,
-      facts: Object.entries(entry.details ?? {}).map(([key, value]) => ({ key, value })),
+      // Times inside the details read as China time too, like every other time on the page.
+      facts: Object.entries(entry.details ?? {}).map(([key, value]) => ({
+        key,
+        value: typeof value === 'string' && ISO_INSTANT.test(value) ? chinaDateTime(value).text : value,
+      })),
     }));
     render(res, 'audit', { entries, actor, nav: 'audit' });
   });
