@@ -22,7 +22,6 @@ type DuplicateId = Implementations<
 >;
 
 const PHONE = /^1[3-9]\d{9}$/;
-const QUEUE = 'pending';
 
 /** 证件重复: photo review, classmate assistance, and the agents' decisions. */
 export function createDuplicateId(ctx: CoreContext): DuplicateId {
@@ -187,11 +186,10 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
         createdAt: now.toISOString(),
         dueAt: dueAtFor(now),
       };
-      // Photos, review and queue entry exist before the account counts the upload, so agents
-      // always see what a user was told was submitted.
+      // Photos and the pending review (listed through the reviews' state index) exist before the
+      // account counts the upload, so agents always see what a user was told was submitted.
       await stores.reviewPhotos.put(review.id, { front: front.value, back: back.value });
       await stores.reviews.put(review.id, review);
-      await stores.reviewQueue.update(QUEUE, (queue) => ({ ids: [...(queue?.ids ?? []), review.id] }));
       let refused: Failure | undefined;
       await stores.accounts.update(review.username, async (account) => {
         refused = account ? await uploadRefusal(account, day) : fail('not_registered', { subject: 'username' });
@@ -203,7 +201,6 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
         };
       });
       if (refused) {
-        await stores.reviewQueue.update(QUEUE, (queue) => ({ ids: (queue?.ids ?? []).filter((id) => id !== review.id) }));
         await stores.reviews.delete(review.id);
         await stores.reviewPhotos.delete(review.id);
         return refused;
@@ -291,24 +288,14 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     },
 
     async listReviews(input) {
-      let reviews: ReviewRecord[];
-      if (input.status === 'pending') {
-        const queue = await stores.reviewQueue.get(QUEUE);
-        reviews = [];
-        for (const id of queue?.ids ?? []) {
-          const review = await stores.reviews.get(id);
-          if (review?.state === 'pending') reviews.push(review);
-        }
-      } else {
-        // Decided reviews are not on a hot path: agents browse them rarely, a page at a time.
-        reviews = [];
-        let cursor: string | undefined;
-        do {
-          const page = await stores.reviews.page({ ...(input.status ? { where: { state: input.status } } : {}), limit: 500, cursor });
-          reviews.push(...page.items);
-          cursor = page.cursor ?? undefined;
-        } while (cursor && reviews.length < 5000);
-      }
+      // Pending or decided, reviews are read through the state index a page at a time, oldest first.
+      const reviews: ReviewRecord[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await stores.reviews.page({ ...(input.status ? { where: { state: input.status } } : {}), limit: 500, cursor });
+        reviews.push(...page.items);
+        cursor = page.cursor ?? undefined;
+      } while (cursor && reviews.length < 5000);
       reviews.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
       return ok({ reviews: reviews.map(summary) });
     },
@@ -360,7 +347,6 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
         await resolveConflict(decided.username, { kind: 'review', reference: decided.id });
         await stores.reviews.update(decided.id, (review) => (review ? { ...review, applied: true } : review));
       }
-      await stores.reviewQueue.update(QUEUE, (queue) => ({ ids: (queue?.ids ?? []).filter((id) => id !== decided.id) }));
       // The decision stands even if the notice cannot be sent; the help desk also tells the user on their chat channel.
       if (justDecided) await notifyReviewDecision(ctx, decided).catch(() => undefined);
       return outcome;

@@ -102,11 +102,6 @@ export interface ReviewPhotos {
   back: { type: string; data: string };
 }
 
-/** The ids of pending reviews, in arrival order (single document "pending"). */
-export interface ReviewQueue {
-  ids: string[];
-}
-
 export interface AssistRecord {
   id: string;
   requester: string;
@@ -156,7 +151,6 @@ export interface CoreStores {
   limits: DocumentStore<LimitRecord>;
   reviews: IndexedCollection<ReviewRecord, 'state'>;
   reviewPhotos: DocumentStore<ReviewPhotos>;
-  reviewQueue: DocumentStore<ReviewQueue>;
   assists: DocumentStore<AssistRecord>;
   inboxes: DocumentStore<InboxRecord>;
   bindings: DocumentStore<BindingRecord>;
@@ -180,7 +174,6 @@ export function openCoreStores(storage: Storage): CoreStores {
       order: (review: ReviewRecord) => review.createdAt,
     }),
     reviewPhotos: storage.documents('core-review-photos'),
-    reviewQueue: storage.documents('core-review-queue'),
     assists: storage.documents('core-assists'),
     inboxes: storage.documents('core-inboxes'),
     bindings: storage.documents('core-bindings'),
