@@ -6,14 +6,15 @@ import type { WechatApi } from './api-client.js';
 import { actionOfEventKey } from './custom-menu.js';
 import type { HeldMessageBox } from './held-messages.js';
 import type { WechatInbound } from './inbound-message.js';
-import { splitByBytes } from './split-text.js';
+import type { MenuPart, OutboundPart } from './outbound-part.js';
+import { splitByBytes, WECHAT_TEXT_LIMIT_BYTES } from './split-text.js';
 
 export interface AnswerDeps {
   assistant: Pick<Assistant, 'handle'>;
   render: Render;
   held: HeldMessageBox;
-  /** Absent when no AppSecret is configured: images cannot be downloaded then, and choices go as numbered text. */
-  api?: Pick<WechatApi, 'downloadMedia' | 'sendMenu' | 'sendText'>;
+  /** Absent when no AppSecret is configured: images cannot be downloaded then. */
+  api?: Pick<WechatApi, 'downloadMedia'>;
   /** Titles of the common topics listed in the welcome message. */
   welcomeTopics: () => string[];
   /** The custom-menu button name of a CLICK key, kept in the conversation record as what the user "said". */
@@ -25,70 +26,75 @@ export interface AnswerDeps {
 const MENU_ITEM_MAX = 60;
 
 /**
- * What to say to one inbound message, as WeChat-sized text parts (empty: say nothing). Messages
- * held after error 45015 come first: the user is back inside the 48-hour window. When the answer
- * offers choices and the customer-service API is available, the answer goes out as a `msgmenu`
- * (each option tappable, carrying its id) and nothing is said passively.
+ * What to say to one inbound message, as WeChat-sized parts (empty: say nothing). Messages held
+ * after error 45015 come first: the user is back inside the 48-hour window. An answer with options
+ * ends in a {@link MenuPart}: numbered lines in a passive reply, tappable `msgmenu` items (carrying
+ * each option's id) when it goes through the customer-service API.
  */
-export async function answerInbound(message: WechatInbound, deps: AnswerDeps): Promise<string[]> {
+export async function answerInbound(message: WechatInbound, deps: AnswerDeps): Promise<OutboundPart[]> {
   if (message.kind === 'event') return [];
   const held = await deps.held.take(message.openid);
-  let text: string;
+  let parts: OutboundPart[];
   try {
-    text = await answerText(message, deps);
+    parts = await answerParts(message, deps);
   } catch (error) {
     deps.logger.error({ err: error, kind: message.kind }, 'wechat message could not be answered');
-    text = deps.render('wechat/internal-error');
+    parts = splitByBytes(deps.render('wechat/internal-error'));
   }
-  return [...held, ...splitByBytes(text)];
+  return [...held, ...parts];
 }
 
-async function answerText(message: Exclude<WechatInbound, { kind: 'event' }>, deps: AnswerDeps): Promise<string> {
-  const ask = (input: Omit<InboundMessage, 'channel' | 'userId' | 'choicesAsButtons'>) =>
-    askAssistant(message.openid, { ...input, choicesAsButtons: Boolean(deps.api) }, deps);
+async function answerParts(message: Exclude<WechatInbound, { kind: 'event' }>, deps: AnswerDeps): Promise<OutboundPart[]> {
+  const ask = (input: Omit<InboundMessage, 'channel' | 'userId'>) => askAssistant(message.openid, input, deps);
   switch (message.kind) {
     case 'subscribe':
-      return deps.render('wechat/welcome', { topics: deps.welcomeTopics() });
+      return splitByBytes(deps.render('wechat/welcome', { topics: deps.welcomeTopics() }));
     case 'unsupported':
-      return deps.render('wechat/unsupported', { msgType: message.msgType });
+      return splitByBytes(deps.render('wechat/unsupported', { msgType: message.msgType }));
     case 'menu-click': {
-      const action: ChoiceAction | undefined = actionOfEventKey(message.eventKey);
-      if (!action) return deps.render('wechat/menu-unknown');
-      return ask({ text: deps.menuButtonName(message.eventKey) ?? '', action });
+      // Only keys of the menu we publish count: an old or made-up key starts nothing.
+      const buttonName = deps.menuButtonName(message.eventKey);
+      const action: ChoiceAction | undefined = buttonName === undefined ? undefined : actionOfEventKey(message.eventKey);
+      if (!action) return splitByBytes(deps.render('wechat/menu-unknown'));
+      return ask({ text: buttonName, action });
     }
     case 'text':
       return ask(message.choiceId ? { text: message.text, choiceId: message.choiceId } : { text: message.text });
     case 'image': {
       const image = await downloadImage(message.mediaId, deps);
-      if (!image) return deps.render('wechat/image-failed');
+      if (!image) return splitByBytes(deps.render('wechat/image-failed'));
       return ask({ image });
     }
   }
 }
 
-/** Runs the turn; choices go out as a tappable msgmenu when possible, else as numbered lines. */
-async function askAssistant(openid: string, input: Omit<InboundMessage, 'channel' | 'userId'>, deps: AnswerDeps): Promise<string> {
+/**
+ * Runs the turn and lays the answer out as parts. The engine writes the options as numbered lines
+ * (right for a passive reply, and a typed number still works after a tap); the menu form takes
+ * them off the end of the text and offers them as tappable items instead.
+ */
+async function askAssistant(openid: string, input: Omit<InboundMessage, 'channel' | 'userId'>, deps: AnswerDeps): Promise<OutboundPart[]> {
   const result: TurnResult = await deps.assistant.handle({ channel: 'wechat', userId: openid, ...input });
   const text = repliesToText(result.replies, deps.render);
-  if (result.choices.length === 0 || !input.choicesAsButtons || !deps.api) return text;
-  try {
-    await sendChoiceMenu(openid, text, result.choices, deps.api);
-    return '';
-  } catch (error) {
-    deps.logger.warn({ err: error }, 'wechat msgmenu could not be sent; choices go as numbered text');
-    return [text, deps.render('chat/choices', { choices: result.choices })].filter(Boolean).join('\n');
-  }
+  if (result.choices.length === 0) return splitByBytes(text);
+  const numbered = deps.render('chat/choices', { choices: result.choices }).trim();
+  const head = text.endsWith(numbered) ? text.slice(0, text.length - numbered.length).trimEnd() : text;
+  const parts = splitByBytes(head);
+  const last = parts.pop() ?? '';
+  const menu: MenuPart = {
+    kind: 'menu',
+    head: last,
+    items: result.choices.map((choice: ChoiceView) => ({ id: choice.id, content: `${choice.number}. ${choice.label}`.slice(0, MENU_ITEM_MAX) })),
+    text: [last, numbered].filter(Boolean).join('\n'),
+  };
+  return [...parts, ...splitMenuText(menu)];
 }
 
-/** The text before the options goes as the menu's head; a text too long for one message goes first on its own. */
-async function sendChoiceMenu(openid: string, text: string, choices: ChoiceView[], api: Pick<WechatApi, 'sendMenu' | 'sendText'>): Promise<void> {
-  const parts = splitByBytes(text, 1500);
-  const head = parts.pop() ?? '';
-  for (const part of parts) await api.sendText(openid, part);
-  await api.sendMenu(openid, {
-    head,
-    items: choices.map((choice) => ({ id: choice.id, content: `${choice.number}. ${choice.label}`.slice(0, MENU_ITEM_MAX) })),
-  });
+/** A head too long to carry its numbered lines in one message sends the head alone first. */
+function splitMenuText(menu: MenuPart): OutboundPart[] {
+  if (Buffer.byteLength(menu.text, 'utf8') <= WECHAT_TEXT_LIMIT_BYTES) return [menu];
+  const numbered = menu.text.slice(menu.head.length + 1);
+  return [...splitByBytes(menu.head), { ...menu, head: '', text: numbered }];
 }
 
 async function downloadImage(mediaId: string, deps: AnswerDeps): Promise<InboundImage | undefined> {

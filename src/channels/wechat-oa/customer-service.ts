@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ERR_OUTSIDE_WINDOW, WechatApiError, type WechatApi } from './api-client.js';
 import type { HeldMessageBox } from './held-messages.js';
+import { textOf, type OutboundPart } from './outbound-part.js';
 
 /** What became of texts sent outside a passive reply. */
 export type SendOutcome = 'sent' | 'held';
@@ -16,14 +17,16 @@ export class CustomerServiceSender {
     private readonly logger: Logger,
   ) {}
 
-  async send(openid: string, texts: string[]): Promise<SendOutcome> {
-    for (const [index, text] of texts.entries()) {
+  /** Texts go as text messages, answers with options as `msgmenu`; held ones keep their numbered text. */
+  async send(openid: string, parts: OutboundPart[]): Promise<SendOutcome> {
+    for (const [index, part] of parts.entries()) {
       try {
-        await this.api.sendText(openid, text);
+        if (typeof part === 'string') await this.api.sendText(openid, part);
+        else await this.api.sendMenu(openid, { head: part.head, items: part.items });
       } catch (error) {
         if (error instanceof WechatApiError && error.errcode === ERR_OUTSIDE_WINDOW) {
-          await this.held.hold(openid, texts.slice(index));
-          this.logger.info({ parts: texts.length - index }, 'wechat user outside the 48-hour window; message held');
+          await this.held.hold(openid, parts.slice(index).map(textOf));
+          this.logger.info({ parts: parts.length - index }, 'wechat user outside the 48-hour window; message held');
           return 'held';
         }
         throw error;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeliveryClaims } from './delivery-ledger.js';
 import { deliveryKey, type WechatInbound } from './inbound-message.js';
+import { textOf, type OutboundPart } from './outbound-part.js';
 
 /** What one webhook request answers: a passive text, or "success" (nothing, or sent another way). */
 export type PassiveAnswer = { kind: 'text'; text: string } | { kind: 'success' };
@@ -22,9 +23,9 @@ export interface InboundDispatcherDeps {
   /** Called when an answer missed its passive reply and goes out later (metrics). */
   onAsyncFallback?(): void;
   /** Works out the answer to a message; runs at most once per delivery key. */
-  answer(message: WechatInbound): Promise<string[]>;
+  answer(message: WechatInbound): Promise<OutboundPart[]>;
   /** Sends parts that cannot go in the passive reply (customer-service API, or held). */
-  sendLater(openid: string, parts: string[]): Promise<void>;
+  sendLater(openid: string, parts: OutboundPart[]): Promise<void>;
   /** How long a request may wait for the answer before it says "success". */
   budgetMs: number;
   logger: Logger;
@@ -83,7 +84,7 @@ export class InboundDispatcher {
   }
 
   private async run(key: string, job: Job, message: WechatInbound): Promise<void> {
-    let parts: string[] = [];
+    let parts: OutboundPart[] = [];
     try {
       if (await this.deps.ledger.claim(key)) {
         parts = await this.deps.answer(message);
@@ -105,7 +106,7 @@ export class InboundDispatcher {
     job.waiters = [];
     const [first, ...rest] = parts;
     if (listening && first !== undefined) {
-      listening.settle({ kind: 'text', text: first });
+      listening.settle({ kind: 'text', text: textOf(first) });
       // Let the passive reply leave first, so the parts arrive in order.
       if (rest.length > 0) this.track(delay(50).then(() => this.sendLater(job.openid, rest)));
     } else {
@@ -115,10 +116,10 @@ export class InboundDispatcher {
   }
 
   /** No request of ours still listens: a retry on another instance may, else the customer-service API. */
-  private async handOverOrSendLater(key: string, openid: string, parts: string[]): Promise<void> {
+  private async handOverOrSendLater(key: string, openid: string, parts: OutboundPart[]): Promise<void> {
     const [first, ...rest] = parts;
     try {
-      if (this.deps.relay && (await this.deps.relay.handOver(key, first!))) {
+      if (this.deps.relay && (await this.deps.relay.handOver(key, textOf(first!)))) {
         if (rest.length > 0) await delay(50).then(() => this.sendLater(openid, rest));
         return;
       }
@@ -129,7 +130,7 @@ export class InboundDispatcher {
     await this.sendLater(openid, parts);
   }
 
-  private async sendLater(openid: string, parts: string[]): Promise<void> {
+  private async sendLater(openid: string, parts: OutboundPart[]): Promise<void> {
     try {
       await this.deps.sendLater(openid, parts);
     } catch (error) {

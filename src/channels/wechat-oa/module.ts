@@ -9,6 +9,7 @@ import { HeldMessageBox, type HeldMessages } from './held-messages.js';
 import { InboundDispatcher } from './inbound-dispatcher.js';
 import { createMessageCipher } from './message-cipher.js';
 import { splitByBytes } from './split-text.js';
+import { textOf } from './outbound-part.js';
 import { RedisSeenNonces } from './replay-guard.js';
 import { createWechatWebhookRouter } from './webhook-router.js';
 
@@ -120,13 +121,13 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
             logger: context.logger,
           }),
         async sendLater(openid, parts) {
-          if (!cs) return box.hold(openid, parts);
+          if (!cs) return box.hold(openid, parts.map(textOf));
           try {
             await cs.send(openid, parts);
           } catch (error) {
             // Whatever went wrong, the answer must not be lost: it goes out on the next contact.
             context.logger.warn({ err: error }, 'wechat customer-service send failed; reply held');
-            await box.hold(openid, parts);
+            await box.hold(openid, parts.map(textOf));
           }
         },
       });

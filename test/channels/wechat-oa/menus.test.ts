@@ -1,16 +1,33 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { onTestFinished, describe, expect, it } from 'vitest';
+import { onTestFinished, describe, expect, it, vi } from 'vitest';
 import { createWechatApi } from '../../../src/channels/wechat-oa/api-client.js';
 import { customMenuFile, loadCustomMenu, toWechatMenu } from '../../../src/channels/wechat-oa/custom-menu.js';
-import { guidedFlowsModule } from '../../../src/conversation/flows/module.js';
 import { createMemoryStorage } from '../../../src/storage/memory-storage.js';
 import { createLogger } from '../../../src/logging.js';
 import { projectRoot } from '../../../src/config.js';
-import { APP_ID, APP_SECRET, startWechatHarness } from './harness.js';
+import { APP_ID, APP_SECRET, startWechatHarness, type WechatHarness } from './harness.js';
 import { MockWechatApi } from './mock-wechat-api.js';
-import type { WechatServer } from './wechat-server.js';
+import type { PushResult, WechatServer } from './wechat-server.js';
+
+/** The harness's reply budget (WECHAT_REPLY_BUDGET_MS). */
+const BUDGET_MS = 3000;
+
+/** Pushes a message the engine holds back and lets the reply budget run out on fake timers. */
+async function pushPastBudget({ wechat, engine }: WechatHarness, xml: string): Promise<PushResult> {
+  engine.hold();
+  const arrived = engine.received(engine.calls.length + 1);
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    const pushed = wechat.push(xml);
+    await arrived;
+    await vi.advanceTimersByTimeAsync(BUDGET_MS);
+    return await pushed;
+  } finally {
+    vi.useRealTimers();
+  }
+}
 
 /** A CLICK on a custom-menu button, as WeChat pushes it. */
 function clickXml(wechat: WechatServer, openid: string, eventKey: string): string {
@@ -24,7 +41,7 @@ function menuTapXml(wechat: WechatServer, openid: string, content: string, id: s
 
 describe('WeChat custom menu (自定义菜单) and tappable choices (msgmenu)', () => {
   it('a CLICK on 找回密码 starts password recovery; a topic button answers that topic; an unknown key is explained', async () => {
-    const { wechat, engine } = await startWechatHarness({ before: [guidedFlowsModule()] });
+    const { wechat, engine } = await startWechatHarness();
     const recover = await wechat.push(clickXml(wechat, 'o_menu_user', 'flow:recover-password'));
     expect(recover.status).toBe(200);
     expect(recover.reply?.Content).toMatch(/手机号/);
@@ -42,27 +59,32 @@ describe('WeChat custom menu (自定义菜单) and tappable choices (msgmenu)', 
     expect(unknown.reply?.Content).toMatch(/菜单项已经失效/);
   });
 
-  it('choices go out as a msgmenu whose taps come back by id; a tap on an older menu never picks an option of the newer one', async () => {
-    const { wechat, api } = await startWechatHarness({ before: [guidedFlowsModule()] });
-    const vague = await wechat.push(wechat.textXml('o_tapper', '学信网登录不了'));
-    // Nothing passive: the answer and its options went through the customer-service API as one msgmenu.
-    expect(vague.body).toBe('success');
+  it('options are numbered lines in a passive reply, and tappable msgmenu items (by id) when the answer goes through the API', async () => {
+    const harness = await startWechatHarness({ replyBudgetMs: BUDGET_MS });
+    const { wechat, api, engine } = harness;
+    const passive = await wechat.push(wechat.textXml('o_tapper', '学信网登录不了'));
+    expect(passive.reply?.Content).toMatch(/哪一种[\s\S]*\n1\. 忘记用户名\n2\. 忘记密码/);
+
+    // The same kind of answer, too slow for a passive reply: it goes out as one msgmenu.
+    expect((await pushPastBudget(harness, wechat.textXml('o_tapper_2', '学信网登录不了'))).body).toBe('success');
+    engine.release();
     await api.waitFor(() => api.menuCalls.length === 1);
     const [menu] = api.menuCalls;
-    expect(menu!.touser).toBe('o_tapper');
+    expect(menu!.touser).toBe('o_tapper_2');
     expect(menu!.head).toMatch(/哪一种/);
-    expect(menu!.items.map((item) => item.content)).toContain('2. 忘记密码');
     expect(menu!.head).not.toMatch(/^1\. /m);
-
     const forgotPassword = menu!.items.find((item) => item.content === '2. 忘记密码')!;
-    const picked = await wechat.push(menuTapXml(wechat, 'o_tapper', forgotPassword.content, forgotPassword.id));
-    expect(picked.reply?.Content ?? '').toMatch(/手机号/);
+    expect(forgotPassword.id).toMatch(/^[A-Za-z0-9_-]+$/);
 
-    // The first menu is gone now: tapping its first item again must not act on today's step.
+    // A tap comes back as text carrying bizmsgmenuid: resolved by the id, not by the words.
+    const picked = await wechat.push(menuTapXml(wechat, 'o_tapper_2', forgotPassword.content, forgotPassword.id));
+    expect(picked.reply?.Content).toMatch(/手机号/);
+    expect(engine.calls.at(-1)).toMatchObject({ choiceId: forgotPassword.id });
+
+    // That menu is gone now: tapping its first item again never acts on today's step.
     const firstItem = menu!.items[0]!;
-    const stale = await wechat.push(menuTapXml(wechat, 'o_tapper', firstItem.content, firstItem.id));
-    const staleText = stale.reply?.Content ?? api.delivered.at(-1)?.text ?? '';
-    expect(staleText).not.toMatch(/验证码已发送/);
+    const stale = await wechat.push(menuTapXml(wechat, 'o_tapper_2', firstItem.content, firstItem.id));
+    expect(stale.reply?.Content ?? '').not.toMatch(/验证码已发送/);
   });
 
   it('the menu file is checked against the flows and topics, and publishes through menu/create', async () => {
