@@ -302,7 +302,7 @@ function mountConsole(app: Parameters<NonNullable<FeatureModule['install']>>[0],
     rejectReasons: loadRejectReasons(path.join(context.config.templatesDir, 'console', 'reject-reasons.yaml')),
     clock: context.clock,
   });
-  const shared = { auth, agents: parts.agents, sessions, console: consoleService, tickets: parts.tickets, audit: parts.audit };
+  const shared = { auth, console: consoleService };
   app.use('/api/agent', cookieParser(), auth.identify(), createAgentApiRouter({ ...shared, render: context.render }));
   app.use(
     '/console',

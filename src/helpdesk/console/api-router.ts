@@ -1,14 +1,12 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Render } from '../../render/renderer.js';
-import type { AgentDirectory } from './agents.js';
-import type { AuditTrail } from '../tickets/audit.js';
 import { agentOf, authOf, type ConsoleAuth } from './console-auth.js';
 import { statusOf, type ConsoleError, type ConsoleService } from './console-service.js';
 import { sendPrivateImage } from '../tickets/image-response.js';
 import { queueRowJson, ticketJson } from './presenter.js';
-import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
-import type { QueueFilter, TicketService } from '../tickets/ticket-service.js';
+import { SESSION_TTL_MS } from './sessions.js';
+import type { QueueFilter } from '../tickets/ticket-service.js';
 import { proposalSchema } from './learning.js';
 import { macroInputSchema } from './macros.js';
 import { metricsCsv } from './metrics/metrics-report.js';
@@ -16,11 +14,7 @@ import { streamQueueChanges } from './queue-events.js';
 
 export interface AgentApiDeps {
   auth: ConsoleAuth;
-  agents: AgentDirectory;
-  sessions: SessionStore;
   console: ConsoleService;
-  tickets: TicketService;
-  audit: AuditTrail;
   render: Render;
 }
 
@@ -137,7 +131,8 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
     const result = await deps.console.ticket(param(req, 'id'), agentOf(res));
     if (!result.ok) return failWith(res, result.error);
     const ticket = result.value;
-    res.json(ticketJson(ticket, deps.tickets.slaOf(ticket), deps.tickets.missingItems(ticket)));
+    const { sla, missing } = deps.console.standing(ticket);
+    res.json(ticketJson(ticket, sla, missing));
   });
 
   router.get('/tickets/:id/suggestions', async (req, res) => {
@@ -244,7 +239,9 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
     if (!body.success) return bad(res);
     const result = await deps.console.reply(param(req, 'id'), agentOf(res), body.data.text);
     if (!result.ok) return failWith(res, result.error);
-    res.status(201).json({ delivery: result.value.delivery, ticket: ticketJson(result.value.ticket, deps.tickets.slaOf(result.value.ticket), []) });
+    res
+      .status(201)
+      .json({ delivery: result.value.delivery, ticket: ticketJson(result.value.ticket, deps.console.standing(result.value.ticket).sla, []) });
   });
 
   router.post('/tickets/:id/assign', auth.requireCsrf('api'), json, async (req, res) => {

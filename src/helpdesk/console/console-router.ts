@@ -2,16 +2,14 @@ import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response } from 'express';
 import type nunjucks from 'nunjucks';
 import { z } from 'zod';
-import type { AgentDirectory } from './agents.js';
-import type { AuditTrail } from '../tickets/audit.js';
 import { chinaDateTime } from '../../calendar/china-time.js';
 import { agentOf, authOf, type ConsoleAuth } from './console-auth.js';
 import { statusOf, type ConsoleError, type ConsoleService } from './console-service.js';
 import { sendPrivateImage } from '../tickets/image-response.js';
 import { screenshotUrl, slaJson } from './presenter.js';
-import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
+import { SESSION_TTL_MS } from './sessions.js';
 import type { Ticket } from '../tickets/ticket-types.js';
-import { QUEUE_COUNT_CAP, type QueueRow, type TicketService } from '../tickets/ticket-service.js';
+import { QUEUE_COUNT_CAP, type QueueRow } from '../tickets/ticket-service.js';
 import { proposalSchema } from './learning.js';
 import { macroInputSchema } from './macros.js';
 import { metricsCsv } from './metrics/metrics-report.js';
@@ -19,11 +17,7 @@ import { streamQueueChanges } from './queue-events.js';
 
 export interface ConsolePagesDeps {
   auth: ConsoleAuth;
-  agents: AgentDirectory;
-  sessions: SessionStore;
   console: ConsoleService;
-  tickets: TicketService;
-  audit: AuditTrail;
   pages: nunjucks.Environment;
   clock: () => Date;
 }
@@ -135,7 +129,7 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
     const filled = macroId ? await deps.console.fillMacro(macroId, ticket.id, me) : undefined;
     render(res, 'ticket', {
       ticket,
-      view: ticketView(ticket, deps.tickets),
+      view: ticketView(ticket, deps.console),
       topicTitles: ticket.topics.map((id) => deps.console.topicTitle(id)),
       macros: await deps.console.macros(),
       draft: filled?.ok ? filled.value : '',
@@ -458,16 +452,17 @@ function withNotes(ticket: Ticket) {
   return [...ticket.transcript, ...notes].sort((a, b) => a.at.localeCompare(b.at));
 }
 
-function ticketView(ticket: Ticket, tickets: TicketService) {
+function ticketView(ticket: Ticket, service: ConsoleService) {
   const names = new Map(ticket.screenshots.map((shot) => [shot.id, shot.name]));
+  const { sla, missing } = service.standing(ticket);
   return {
-    sla: slaJson(tickets.slaOf(ticket), ticket.sla),
+    sla: slaJson(sla, ticket.sla),
     dueText: ticket.sla.dueAt ? chinaDateTime(ticket.sla.dueAt).text : null,
     createdText: chinaDateTime(ticket.createdAt).text,
     respondedText: ticket.sla.respondedAt ? chinaDateTime(ticket.sla.respondedAt).text : null,
     urgency: ticket.urgency ?? { urgent: false, suggestedWords: [] },
     urgencySetText: ticket.urgency?.setAt ? chinaDateTime(ticket.urgency.setAt).text : null,
-    missing: tickets.missingItems(ticket),
+    missing,
     screenshots: ticket.screenshots.map((shot) => ({ ...shot, url: consoleScreenshotUrl(shot.id), kb: Math.max(1, Math.round(shot.size / 1024)) })),
     transcript: withNotes(ticket).map((entry) => ({
       ...entry,

@@ -9,7 +9,8 @@ import { limitKey, type RateLimits } from '../../security/rate-limits.js';
 import type { AgentSession, SessionStore } from './sessions.js';
 import type { AuditEntry, AuditTrail } from '../tickets/audit.js';
 import { suggestAnswers, type SuggestedAnswer } from './suggestions.js';
-import type { Ticket } from '../tickets/ticket-types.js';
+import type { SlaStatus } from '../tickets/sla.js';
+import type { Ticket, TicketItem } from '../tickets/ticket-types.js';
 import type { QueueFilter, QueuePage, QueueRow, TicketService } from '../tickets/ticket-service.js';
 import { groupUnanswered, UNANSWERED_WINDOW, type UnansweredEntry, type UnansweredGroup } from './unanswered-report.js';
 import { chinaDateTime } from '../../calendar/china-time.js';
@@ -143,6 +144,11 @@ export class ConsoleService {
     if (!ticket) return { ok: false, error: 'not-found' };
     await this.deps.audit.record(agent.username, 'ticket-view', id);
     return { ok: true, value: ticket };
+  }
+
+  /** A ticket's SLA standing now and the items it still lacks, as the pages and the API show them. */
+  standing(ticket: Ticket): { sla: SlaStatus; missing: TicketItem[] } {
+    return { sla: this.deps.tickets.slaOf(ticket), missing: this.deps.tickets.missingItems(ticket) };
   }
 
   suggestions(ticket: Ticket): SuggestedAnswer[] {
