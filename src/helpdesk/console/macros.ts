@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import type { CollectionSchema, DocumentStore, IndexedCollection, Storage } from '../../storage/types.js';
@@ -81,7 +81,7 @@ export class MacroBook {
   }
 
   private async seedOnce(): Promise<void> {
-    if (!this.starterFile) return;
+    if (!this.starterFile || !existsSync(this.starterFile)) return;
     let seeded = false;
     await this.flags.update('starter', (current) => {
       if (current) return current;
@@ -89,7 +89,13 @@ export class MacroBook {
       return { seededAt: this.clock().toISOString() };
     });
     if (!seeded) return;
-    const parsed = starterFileSchema.safeParse(YAML.parse(readFileSync(this.starterFile, 'utf8')));
+    let raw: unknown;
+    try {
+      raw = YAML.parse(readFileSync(this.starterFile, 'utf8'));
+    } catch {
+      return; // a broken starter file leaves the team to write its own macros
+    }
+    const parsed = starterFileSchema.safeParse(raw);
     if (!parsed.success) return;
     for (const macro of parsed.data.macros) await this.save(macro, 'system');
   }
