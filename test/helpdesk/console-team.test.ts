@@ -305,6 +305,8 @@ describe('metrics', () => {
     expect(report.totals.firstResponseAvgHours).toBe(25);
     expect(report.totals.deflection).toBeCloseTo(1 / 3);
 
+    expect((await admin.get('/api/agent/metrics?days=lots')).status).toBe(400);
+    expect((await admin.get('/console/metrics?days=lots')).status).toBe(200);
     const html = await admin.pageHtml('/console/metrics?days=7');
     expect(html).toContain('<svg');
     expect(html).not.toContain('<script>');
