@@ -75,7 +75,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const metrics = new ServiceMetrics();
   const coordination = await createCoordination({ redisUrl: config.redis?.url, keyPrefix: config.redis?.keyPrefix, logger });
   const openedStorage =
-    options.storage ?? (await openStorage(config, { clock, onError: (error) => logger.error({ err: error }, 'database connection error') }));
+    options.storage ??
+    (await openStorage(config, {
+      clock,
+      onError: (error) => logger.error({ err: error }, 'database connection error'),
+      onQuarantine: (event) => logger.error(event, 'stored document no longer parses; moved to quarantined_documents'),
+    }));
   const storage = watchStorageErrors(openedStorage, (store, operation) => metrics.storageErrors.inc({ store, operation }));
   const knowledge = options.knowledge?.knowledge ?? loadKnowledge(config.knowledgeDir);
   const render = createTextRenderer(config.templatesDir);

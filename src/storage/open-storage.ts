@@ -19,7 +19,11 @@ export function createSqliteStorage(dataDir: string, options: { clock?: () => Da
  */
 export async function openStorage(
   config: Pick<Config, 'dataDir' | 'storage'>,
-  options: { clock?: () => Date; onError?: (error: Error) => void } = {},
+  options: {
+    clock?: () => Date;
+    onError?: (error: Error) => void;
+    onQuarantine?: (event: { collection: string; id: string; reason: string }) => void;
+  } = {},
 ): Promise<Storage> {
   const { storage: settings } = config;
   const storage = settings.databaseUrl
@@ -27,6 +31,7 @@ export async function openStorage(
         engine: 'postgres',
         logRetentionDays: settings.logRetentionDays,
         clock: options.clock,
+        onQuarantine: options.onQuarantine,
       })
     : createSqlStorage(
         createSqliteDriver({
@@ -34,7 +39,7 @@ export async function openStorage(
           checkpointIntervalMs: settings.sqliteCheckpointSeconds * 1000,
           autocheckpointPages: settings.sqliteAutocheckpointPages,
         }),
-        { engine: 'sqlite', logRetentionDays: settings.logRetentionDays, clock: options.clock },
+        { engine: 'sqlite', logRetentionDays: settings.logRetentionDays, clock: options.clock, onQuarantine: options.onQuarantine },
       );
   try {
     await storage.ready();

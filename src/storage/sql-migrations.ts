@@ -40,6 +40,13 @@ function schema(dialect: 'sqlite' | 'postgres'): Migration[] {
         `CREATE TABLE sequences (name ${text} PRIMARY KEY, value BIGINT NOT NULL)`,
       ],
     },
+    {
+      // Documents that no longer parse are moved here, named in the log, and kept for a person to look at.
+      version: 2,
+      statements: [
+        `CREATE TABLE quarantined_documents (seq ${serial}, collection ${text} NOT NULL, id ${text} NOT NULL, doc TEXT NOT NULL, reason TEXT NOT NULL, at BIGINT NOT NULL)`,
+      ],
+    },
   ];
 }
 

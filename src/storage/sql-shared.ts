@@ -5,6 +5,8 @@ import type { SqlDriver } from './sql-driver.js';
 export interface Database {
   driver: SqlDriver;
   ready: Promise<void>;
+  /** Told about each document that no longer parsed and was moved aside. */
+  onQuarantine?: (event: { collection: string; id: string; reason: string }) => void;
 }
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;

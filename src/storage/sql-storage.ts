@@ -34,6 +34,11 @@ export interface SqlStorageOptions {
   /** Log entries appended more than this many days ago are deleted (hourly). Unset: kept. */
   logRetentionDays?: number;
   clock?: () => Date;
+  /**
+   * Called when a stored document no longer parses: it has been moved to `quarantined_documents`
+   * and reads as absent, so the one record is lost to the request instead of failing it forever.
+   */
+  onQuarantine?: (event: { collection: string; id: string; reason: string }) => void;
 }
 
 export { StorageQueryError };
@@ -47,7 +52,7 @@ export { StorageQueryError };
  */
 export function createSqlStorage(driver: SqlDriver, options: SqlStorageOptions): Storage {
   const clock = options.clock ?? (() => new Date());
-  const db: Database = { driver, ready: migrate(driver) };
+  const db: Database = { driver, ready: migrate(driver), onQuarantine: options.onQuarantine };
   const collections = new Map<string, SqlCollection<unknown, string>>();
   const logs = new Map<string, SqlLog<unknown, string>>();
   let closed = false;
@@ -169,7 +174,28 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
   async get(id: string): Promise<T | undefined> {
     await this.ready;
     const rows = await this.db.driver.all<{ doc: unknown }>('SELECT doc FROM documents WHERE collection = ? AND id = ?', [this.name, id]);
-    return rows[0] ? (this.db.driver.readJson(rows[0].doc) as T) : undefined;
+    return rows[0] ? this.decodeOrQuarantine(id, rows[0].doc) : undefined;
+  }
+
+  /** The stored document, or `undefined` after moving aside one that no longer parses. */
+  private async decodeOrQuarantine(id: string, raw: unknown): Promise<T | undefined> {
+    try {
+      return this.db.driver.readJson(raw) as T;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      await this.db.driver.transaction(async (tx) => {
+        await tx.run('INSERT INTO quarantined_documents (collection, id, doc, reason, at) VALUES (?, ?, ?, ?, ?)', [
+          this.name,
+          id,
+          typeof raw === 'string' ? raw : String(raw),
+          reason.slice(0, 500),
+          Date.now(),
+        ]);
+        await this.writeRow(tx, id, undefined, 'any');
+      });
+      this.db.onQuarantine?.({ collection: this.name, id, reason });
+      return undefined;
+    }
   }
 
   put(id: string, doc: T): Promise<void> {
@@ -187,8 +213,9 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
           'SELECT doc, version FROM documents WHERE collection = ? AND id = ?',
           [this.name, id],
         );
-        const row = rows[0];
-        const current = row ? (this.db.driver.readJson(row.doc) as T) : undefined;
+        let row = rows[0];
+        const current = row ? await this.decodeOrQuarantine(id, row.doc) : undefined;
+        if (row && current === undefined) row = undefined; // moved aside: the document starts over
         const next = await change(current);
         if (next === undefined && current === undefined) return undefined;
         const written = await this.write(id, next, row ? Number(row.version) : 0);
@@ -221,8 +248,9 @@ class SqlCollection<T, K extends string> implements IndexedCollection<T, K> {
     );
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
+    const decoded = await Promise.all(items.map((row) => this.decodeOrQuarantine(row.id, row.doc)));
     return {
-      items: items.map((row) => this.db.driver.readJson(row.doc) as T),
+      items: decoded.filter((doc): doc is Awaited<T> => doc !== undefined) as T[],
       cursor: rows.length > limit && last ? encodeCursor([last.ord, last.id]) : null,
     };
   }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeliveryClaims } from '../../src/channels/wechat-oa/delivery-ledger.js';
 import { InboundDispatcher, type AnswerRelay } from '../../src/channels/wechat-oa/inbound-dispatcher.js';
 import type { WechatInbound } from '../../src/channels/wechat-oa/inbound-message.js';
+import { textOf } from '../../src/channels/wechat-oa/outbound-part.js';
 
 /** The shared ledger as two instances see it: whoever claims first answers. */
 class SharedClaims implements DeliveryClaims {
@@ -51,7 +52,7 @@ function dispatcherWith(claims: SharedClaims, relay: ScriptedRelay, answer: () =
     ledger: claims,
     relay,
     answer,
-    sendLater: async (_openid, parts) => void sentLater.push(parts),
+    sendLater: async (_openid, parts) => void sentLater.push(parts.map(textOf)),
     budgetMs: 4500,
     logger: pino({ level: 'silent' }),
     onAsyncFallback: () => (fallbacks += 1),
