@@ -19,6 +19,18 @@ export interface AnalyzedText {
 }
 
 const SHAPE_CACHE_LIMIT = 5000;
+/** Per-token memos (general-dictionary look-ups, splits of unfamiliar words) keep at most this many tokens. */
+const TOKEN_CACHE_LIMIT = 20000;
+
+/** The quick pass's result, and whether the thorough pass could read the message differently. */
+export interface QuickAnalysis {
+  analyzed: AnalyzedText;
+  /**
+   * False when no stretch of the message reached the one-character-slip check: the thorough
+   * pass would then take exactly the same steps and give the same text, so it can be skipped.
+   */
+  thoroughMayDiffer: boolean;
+}
 
 /**
  * The text pipeline shared by indexing and querying: entity extraction, normalisation,
@@ -34,6 +46,10 @@ export class Analyzer {
   /** jieba with only its general dictionary: tells real words from typos. */
   private readonly generalSegmenter: Jieba;
   private readonly shapeCache = new Map<string, string | null>();
+  /** Whether the general segmenter keeps a token whole; a pure function of the token. */
+  private readonly generalWordCache = new Map<string, boolean>();
+  /** unfamiliarPieces per token; cleared when the vocabulary changes. */
+  private readonly piecesCache = new Map<string, string[]>();
   private readonly domainWords: Set<string>;
   private vocabulary = new Set<string>();
   private byExactPinyin = new Map<string, string>();
@@ -70,6 +86,7 @@ export class Analyzer {
    */
   setVocabulary(words: Iterable<string>): void {
     this.vocabulary = new Set([...words].filter((word) => word.length >= 2));
+    this.piecesCache.clear();
     for (const word of this.canonical.keys()) if (word.length >= 2) this.vocabulary.add(word);
     for (const word of this.domainWords) this.vocabulary.add(word);
     this.byExactPinyin = new Map();
@@ -97,15 +114,35 @@ export class Analyzer {
    * it only when the quick pass left the matcher unsure.
    */
   analyze(message: string, options: { thorough?: boolean } = {}): AnalyzedText {
+    return this.analyzeWith(message, options.thorough ?? false).analyzed;
+  }
+
+  /** The quick pass, telling whether a thorough pass over the same message could differ. */
+  analyzeQuick(message: string): QuickAnalysis {
+    return this.analyzeWith(message, false);
+  }
+
+  private analyzeWith(message: string, thorough: boolean): QuickAnalysis {
     const { rest, entities } = extractEntities(message);
-    const normalized = this.correct(this.applyVariants(normalizeForMatching(rest)), options.thorough ?? false);
-    return { entities, normalized, words: this.words(normalized), bigrams: bigrams(normalized) };
+    const slipCheck = { reached: false };
+    const corrected = this.correct(this.applyVariants(normalizeForMatching(rest)), thorough, slipCheck);
+    const normalized = corrected.text;
+    // Unchanged text segments the same way again; reuse the correction pass's segmentation.
+    const words = corrected.tokens ? this.wordsOf(corrected.tokens) : this.words(normalized);
+    return {
+      analyzed: { entities, normalized, words, bigrams: bigrams(normalized) },
+      thoroughMayDiffer: slipCheck.reached,
+    };
   }
 
   /** Segments already-normalised text into canonical content words. */
   words(normalized: string): string[] {
+    return this.wordsOf(this.jieba.cut(normalized, false));
+  }
+
+  private wordsOf(tokens: string[]): string[] {
     const words: string[] = [];
-    for (const token of this.jieba.cut(normalized, false)) {
+    for (const token of tokens) {
       // Digits and stray letters are fragments of numbers people paste; they say nothing about the topic.
       if (/^[0-9a-z]+$/.test(token) && !this.canonical.has(token)) continue;
       for (const piece of this.unfamiliarPieces(token)) {
@@ -125,6 +162,15 @@ export class Analyzer {
   private unfamiliarPieces(token: string): string[] {
     if (token.length < 2 || this.vocabulary.size === 0 || this.vocabulary.has(token) || this.canonical.has(token)) return [token];
     if (!/^\p{Script=Han}+$/u.test(token)) return [token];
+    let pieces = this.piecesCache.get(token);
+    if (pieces === undefined) {
+      pieces = this.splitUnfamiliar(token);
+      remember(this.piecesCache, token, pieces);
+    }
+    return pieces;
+  }
+
+  private splitUnfamiliar(token: string): string[] {
     const familiar = (piece: string) => this.vocabulary.has(piece) || this.canonical.has(piece) || this.stopwords.has(piece);
     if (token.length === 2) return [...token].every(familiar) ? [...token] : [token];
     const known = this.generalSegmenter.cutForSearch(token, false).filter((piece) => piece !== token && piece.length > 1);
@@ -146,8 +192,8 @@ export class Analyzer {
    * Replaces misspelt stretches with the domain word they were meant to be. Only stretches the
    * segmenter could not read as a known word are touched, so ordinary words stay as typed.
    */
-  private correct(text: string, thorough: boolean): string {
-    if (text.length < 2) return text;
+  private correct(text: string, thorough: boolean, slipCheck: { reached: boolean }): { text: string; tokens?: string[] } {
+    if (text.length < 2) return { text };
     const tokens = this.jieba.cut(text, false);
     let changed = false;
     const out: string[] = [];
@@ -172,7 +218,7 @@ export class Analyzer {
         continue;
       }
       // A run of unknown pieces: try the longest window (of up to 4 characters) that sounds like a domain word.
-      const fixed = this.fixRun(tokens, i, thorough);
+      const fixed = this.fixRun(tokens, i, thorough, slipCheck);
       if (fixed) {
         out.push(fixed.word);
         i = fixed.next;
@@ -182,10 +228,15 @@ export class Analyzer {
         i += 1;
       }
     }
-    return changed ? out.join('') : text;
+    return changed ? { text: out.join('') } : { text, tokens };
   }
 
-  private fixRun(tokens: string[], start: number, thorough: boolean): { word: string; next: number } | undefined {
+  private fixRun(
+    tokens: string[],
+    start: number,
+    thorough: boolean,
+    slipCheck: { reached: boolean },
+  ): { word: string; next: number } | undefined {
     let text = '';
     const ends: number[] = [];
     for (let j = start; j < tokens.length && text.length < 5; j += 1) {
@@ -201,6 +252,7 @@ export class Analyzer {
         this.byExactPinyin.get(exactPinyinKey(window)) ??
         (window.length >= 3 ? this.byFuzzyPinyin.get(fuzzyPinyinKey(window)) : undefined);
       if (bySound && bySound !== window) return { word: bySound, next: ends[k]! };
+      if (window.length >= 3) slipCheck.reached = true;
       if (thorough && window.length >= 3) {
         const byShape = this.closestByOneCharacter(window);
         if (byShape) return { word: byShape, next: ends[k]! };
@@ -211,8 +263,13 @@ export class Analyzer {
 
   /** A word of jieba's general dictionary: with HMM off, the segmenter keeps it whole. */
   private isGeneralWord(text: string): boolean {
-    const cut = this.generalSegmenter.cut(text, false);
-    return cut.length === 1 && cut[0] === text;
+    let general = this.generalWordCache.get(text);
+    if (general === undefined) {
+      const cut = this.generalSegmenter.cut(text, false);
+      general = cut.length === 1 && cut[0] === text;
+      remember(this.generalWordCache, text, general);
+    }
+    return general;
   }
 
   /** fuse.js finds near spellings; accept only one substituted character. Results are cached. */
@@ -229,6 +286,12 @@ export class Analyzer {
     this.shapeCache.set(window, found);
     return found ?? undefined;
   }
+}
+
+/** Stores a memo, dropping the oldest entry once the map is full. */
+function remember<T>(cache: Map<string, T>, key: string, value: T): void {
+  if (cache.size >= TOKEN_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
 }
 
 function differingCharacters(a: string, b: string): number {

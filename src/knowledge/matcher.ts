@@ -76,6 +76,10 @@ export class Matcher {
   private noneClass!: number;
   /** Scratch space for per-document scores, reused by every (synchronous) ranking. */
   private docScores!: Float64Array;
+  /** Per document: its entry's index, as a flat array for the scoring loop. */
+  private docEntries!: Int32Array;
+  /** Scratch list of the documents a ranking touched. */
+  private touched!: Int32Array;
 
   constructor(
     knowledge: KnowledgeBase,
@@ -92,6 +96,8 @@ export class Matcher {
     this.analyzer = new Analyzer(knowledge.lexicon);
     this.index = buildTopicIndex(knowledge.entries, this.analyzer);
     this.docScores = new Float64Array(this.index.documents.length);
+    this.docEntries = Int32Array.from(this.index.documents, (doc) => doc.entryIndex);
+    this.touched = new Int32Array(this.index.documents.length);
     this.noneClass = knowledge.entries.length;
     const examples = knowledge.entries.flatMap((entry, label) =>
       [entry.title, ...entry.questions, ...entry.phrases].map((text) => ({ features: this.features(this.analyzer.analyze(text)), label })),
@@ -104,8 +110,9 @@ export class Matcher {
   }
 
   match(text: string): MatchResult {
-    const quick = this.rank(this.analyzer.analyze(text));
-    if (quick.confident || quick.reason === 'empty') return quick;
+    const { analyzed, thoroughMayDiffer } = this.analyzer.analyzeQuick(text);
+    const quick = this.rank(analyzed);
+    if (quick.confident || quick.reason === 'empty' || !thoroughMayDiffer) return quick;
     // Unsure: look again for one-character slips before giving up.
     const thorough = this.analyzer.analyze(text, { thorough: true });
     return thorough.normalized === quick.analyzed.normalized ? quick : this.rank(thorough);
@@ -120,14 +127,15 @@ export class Matcher {
     const probabilities = this.classifier.predict(this.features(analyzed));
     const query = this.queryVectors(words, analyzed.bigrams);
     const entryCount = index.entries.length;
-    const bestWords = new Float64Array(entryCount);
-    const bestBigrams = new Float64Array(entryCount);
-    bestPerEntry(query.words, index.postingsByWord, index, bestWords, this.docScores);
-    bestPerEntry(query.bigrams, index.postingsByBigram, index, bestBigrams, this.docScores);
-
-    const w = tuning.similarityWeights;
     // Similarity only matters for entries the classifier considers at all; skip the rest.
     const considered = topIndices(probabilities, entryCount, SIMILARITY_CANDIDATES);
+    const bestWords = new Float64Array(entryCount);
+    const bestBigrams = new Float64Array(entryCount);
+    const scratch = { scores: this.docScores, docEntries: this.docEntries, touched: this.touched };
+    bestPerEntry(query.words, index.postingsByWord, considered, scratch, bestWords);
+    bestPerEntry(query.bigrams, index.postingsByBigram, considered, scratch, bestBigrams);
+
+    const w = tuning.similarityWeights;
     const scored: MatchCandidate[] = [];
     for (const e of considered) {
       const probability = probabilities[e]!;
@@ -203,26 +211,46 @@ export class Matcher {
   }
 }
 
+/** Reusable arrays of one ranking (the matcher is synchronous, so one set per matcher). */
+interface ScoringScratch {
+  /** Per document: its score so far; all zero between rankings. */
+  scores: Float64Array;
+  /** Per document: its entry's index. */
+  docEntries: Int32Array;
+  touched: Int32Array;
+}
+
+/**
+ * Per considered entry, the best dot product of the query with one of its documents. Only the
+ * considered entries' runs of each posting list are read: other scores would never be used.
+ * Each document's terms are still added in query order, so the sums are the same as a full pass.
+ */
 function bestPerEntry(
   query: SparseVector,
   postings: Map<string, Postings>,
-  index: TopicIndex,
+  considered: number[],
+  scratch: ScoringScratch,
   best: Float64Array,
-  scores: Float64Array,
 ): void {
-  const touched: number[] = [];
+  const { scores, touched } = scratch;
+  let touchedCount = 0;
   for (const [term, weight] of query) {
     const list = postings.get(term);
     if (!list) continue;
-    const { docs, weights } = list;
-    for (let i = 0; i < docs.length; i += 1) {
-      const docIndex = docs[i]!;
-      if (scores[docIndex] === 0) touched.push(docIndex);
-      scores[docIndex] = scores[docIndex]! + weight * weights[i]!;
+    const { docs, weights, entryStarts } = list;
+    for (const e of considered) {
+      const end = entryStarts[e + 1]!;
+      for (let i = entryStarts[e]!; i < end; i += 1) {
+        const docIndex = docs[i]!;
+        const score = scores[docIndex]!;
+        if (score === 0) touched[touchedCount++] = docIndex;
+        scores[docIndex] = score + weight * weights[i]!;
+      }
     }
   }
-  for (const docIndex of touched) {
-    const entryIndex = index.documents[docIndex]!.entryIndex;
+  for (let t = 0; t < touchedCount; t += 1) {
+    const docIndex = touched[t]!;
+    const entryIndex = scratch.docEntries[docIndex]!;
     if (scores[docIndex]! > best[entryIndex]!) best[entryIndex] = scores[docIndex]!;
     scores[docIndex] = 0;
   }

@@ -29,7 +29,18 @@ function syllable(char: string): string {
   return cached;
 }
 
+const foldCache = new Map<string, string>();
+
 function fold(syllable: string): string {
+  let folded = foldCache.get(syllable);
+  if (folded === undefined) {
+    folded = foldUncached(syllable);
+    foldCache.set(syllable, folded);
+  }
+  return folded;
+}
+
+function foldUncached(syllable: string): string {
   return syllable
     .replace(/^zh/, 'z')
     .replace(/^ch/, 'c')

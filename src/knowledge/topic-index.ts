@@ -4,8 +4,11 @@ import type { KnowledgeEntry } from './schema.js';
 
 /** The documents that use a term, with the term's weight in each. */
 export interface Postings {
+  /** Ascending; documents are numbered entry by entry, so each entry's documents are one run. */
   docs: Int32Array;
   weights: Float64Array;
+  /** The run of entry `e` is `docs[entryStarts[e]] … docs[entryStarts[e + 1] - 1]`. */
+  entryStarts: Int32Array;
 }
 
 /** A sparse TF-IDF vector, L2-normalised. */
@@ -82,8 +85,8 @@ export function buildTopicIndex(entries: KnowledgeEntry[], analyzer: Analyzer): 
     wordIdf,
     entriesPerWord,
     bigramIdf,
-    postingsByWord: postings(documents, 'words'),
-    postingsByBigram: postings(documents, 'bigrams'),
+    postingsByWord: postings(documents, 'words', entries.length),
+    postingsByBigram: postings(documents, 'bigrams', entries.length),
     maxIdf: Math.log(1 + entries.length),
   };
 }
@@ -127,7 +130,7 @@ function normalize(vector: SparseVector): SparseVector {
   return vector;
 }
 
-function postings(documents: IndexedDocument[], field: 'words' | 'bigrams'): Map<string, Postings> {
+function postings(documents: IndexedDocument[], field: 'words' | 'bigrams', entryCount: number): Map<string, Postings> {
   const lists = new Map<string, { docs: number[]; weights: number[] }>();
   documents.forEach((doc, index) => {
     for (const [term, weight] of doc[field]) {
@@ -138,6 +141,14 @@ function postings(documents: IndexedDocument[], field: 'words' | 'bigrams'): Map
     }
   });
   const map = new Map<string, Postings>();
-  for (const [term, list] of lists) map.set(term, { docs: Int32Array.from(list.docs), weights: Float64Array.from(list.weights) });
+  for (const [term, list] of lists) {
+    const entryStarts = new Int32Array(entryCount + 1);
+    for (const doc of list.docs) {
+      const next = documents[doc]!.entryIndex + 1;
+      entryStarts[next] = entryStarts[next]! + 1;
+    }
+    for (let e = 0; e < entryCount; e += 1) entryStarts[e + 1] = entryStarts[e + 1]! + entryStarts[e]!;
+    map.set(term, { docs: Int32Array.from(list.docs), weights: Float64Array.from(list.weights), entryStarts });
+  }
   return map;
 }
