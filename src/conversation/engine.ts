@@ -649,6 +649,7 @@ class Turn {
       history: this.state.history,
       recentTopics: this.state.recentTopics,
       logger: this.deps.logger ?? SILENT,
+      buttons: this.message.choicesAsButtons === true,
     };
   }
 

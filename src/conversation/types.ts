@@ -203,6 +203,8 @@ export interface FlowContext {
   recentTopics: string[];
   /** Where flows report what the user must not see (e.g. a ticket that could not be created). */
   logger: Logger;
+  /** The channel draws the options as buttons: prompts say "tap" rather than "reply with the number". */
+  buttons: boolean;
 }
 
 /** What a bare message can carry that a flow can start from (a pasted ID number, phone or e-mail). */

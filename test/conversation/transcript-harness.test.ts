@@ -64,4 +64,18 @@ describe('choices as buttons', () => {
     expect(chat.flow).toBe('recover-username');
     expect(chat.transcript.at(-1)?.user).toBe('[click 先找回用户名]');
   });
+
+  it('a step with options says "tap" where the channel draws buttons, and "reply with the number" where it does not', async () => {
+    const tapping = await startChat({ buttons: true });
+    await tapping.user('密码忘了');
+    await tapping.user(LI_MING.username);
+    const unclearTap = await tapping.user('嗯嗯');
+    expect(unclearTap.text).toContain('请点一下');
+    expect(unclearTap.text).not.toContain('回复序号');
+
+    const typing = await startChat({ userId: 'typing-user' });
+    await typing.user('密码忘了');
+    await typing.user(LI_MING.username);
+    expect((await typing.user('嗯嗯')).text).toContain('请回复序号');
+  });
 });

@@ -210,7 +210,7 @@ export const EXPECTS_TEXT: StepExpectation = { entities: [], freeText: true };
 
 /** A message from `templates/chat/flows/<key>.njk`. */
 export function line(ctx: FlowContext, key: string, vars: Record<string, unknown> = {}): Reply {
-  return { type: 'text', text: ctx.render(`chat/flows/${key}`, vars) };
+  return { type: 'text', text: ctx.render(`chat/flows/${key}`, { buttons: ctx.buttons, ...vars }) };
 }
 
 /** Several messages joined into one reply, skipping empty ones. */

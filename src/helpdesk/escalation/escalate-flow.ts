@@ -86,7 +86,7 @@ export function createEscalateFlow(deps: EscalateFlowDeps): FlowDefinition {
   // The screenshot size limit is the help desk's own; templates quote it, never a figure of their own.
   const say = (ctx: FlowContext, key: string, vars: Record<string, unknown> = {}): Reply => ({
     type: 'text',
-    text: ctx.render(`helpdesk/escalate/${key}`, { maxMb: MAX_SCREENSHOT_BYTES / (1024 * 1024), ...vars }),
+    text: ctx.render(`helpdesk/escalate/${key}`, { maxMb: MAX_SCREENSHOT_BYTES / (1024 * 1024), buttons: ctx.buttons, ...vars }),
   });
 
   const nextMissing = (state: Collected): TicketItem | null => {
