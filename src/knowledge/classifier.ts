@@ -80,13 +80,37 @@ export class SoftmaxClassifier {
     return probabilities;
   }
 
+  get featureCount(): number {
+    return this.featureIndex.size;
+  }
+
+  /** Every feature and its id. */
+  featureEntries(): IterableIterator<[string, number]> {
+    return this.featureIndex.entries();
+  }
+
+  /** The feature's id, or -1 when no training example had it. */
+  featureId(feature: string): number {
+    return this.featureIndex.get(feature) ?? -1;
+  }
+
+  /**
+   * Same as `predict` for callers that already hold the distinct known feature ids (in the order
+   * of their first occurrence) and the text's feature count, duplicates included.
+   */
+  predictIds(ids: number[], featureCount: number): Float64Array {
+    const probabilities = new Float64Array(this.classCount);
+    this.softmax(ids, 1 / Math.sqrt(featureCount || 1), probabilities);
+    return probabilities;
+  }
+
   private softmax(ids: number[], scale: number, out: Float64Array): void {
-    const classCount = this.classCount;
+    const { classCount, weights } = this;
     out.set(this.bias);
     // Per class, the terms are added in the same order as a class-by-class loop would add them.
     for (const k of ids) {
       const row = k * classCount;
-      for (let c = 0; c < classCount; c += 1) out[c] = out[c]! + this.weights[row + c]! * scale;
+      for (let c = 0; c < classCount; c += 1) out[c] = out[c]! + weights[row + c]! * scale;
     }
     let max = -Infinity;
     for (let c = 0; c < classCount; c += 1) if (out[c]! > max) max = out[c]!;

@@ -3,7 +3,7 @@ import { backgroundIdf, warmBackgroundIdf } from './background-idf.js';
 import { SoftmaxClassifier } from './classifier.js';
 import type { KnowledgeBase } from './loader.js';
 import type { KnowledgeEntry } from './schema.js';
-import { buildTopicIndex, type Postings, type SparseVector, type TopicIndex } from './topic-index.js';
+import { buildTopicIndex, type Postings, type TopicIndex } from './topic-index.js';
 
 /** A knowledge entry and how well it fits the question. */
 export interface MatchCandidate {
@@ -80,6 +80,16 @@ export class Matcher {
   private docEntries!: Int32Array;
   /** Scratch list of the documents a ranking touched. */
   private touched!: Int32Array;
+  /** Everything a ranking needs to know about a word or a character pair, found with one look-up. */
+  private wordTerms!: Map<string, TermInfo>;
+  private bigramTerms!: Map<string, TermInfo>;
+  /** Entry-major dense tables over the index's words (`entry * wordCount + term.id`). */
+  private centroidTable!: Float64Array;
+  private vocabularyTable!: Uint8Array;
+  private wordCount!: number;
+  /** Per classifier feature: the ranking in which it was last counted (deduplicates without a Set). */
+  private featureSeen!: Uint32Array;
+  private rankingNumber = 0;
 
   constructor(
     knowledge: KnowledgeBase,
@@ -106,7 +116,56 @@ export class Matcher {
       examples.push({ features: this.features(this.analyzer.analyze(question)), label: this.noneClass });
     }
     this.classifier = new SoftmaxClassifier(examples, this.noneClass + 1);
+    this.buildTermTables();
     warmBackgroundIdf();
+  }
+
+  /** Interns the index's and the classifier's terms, so a ranking looks each query term up once. */
+  private buildTermTables(): void {
+    const { index, classifier } = this;
+    const info = (table: Map<string, TermInfo>, term: string): TermInfo => {
+      let found = table.get(term);
+      if (!found) table.set(term, (found = { id: -1, idf: undefined, postings: undefined, feature: -1 }));
+      return found;
+    };
+    this.wordTerms = new Map();
+    let wordCount = 0;
+    for (const [word, idf] of index.wordIdf) {
+      const term = info(this.wordTerms, word);
+      term.id = wordCount++;
+      term.idf = idf;
+      term.postings = index.postingsByWord.get(word);
+    }
+    this.bigramTerms = new Map();
+    for (const [gram, idf] of index.bigramIdf) {
+      const term = info(this.bigramTerms, gram);
+      term.idf = idf;
+      term.postings = index.postingsByBigram.get(gram);
+    }
+    for (const [prefix, table] of [
+      ['w:', this.wordTerms],
+      ['b:', this.bigramTerms],
+    ] as const) {
+      for (const [term, entry] of table) {
+        entry.feature = classifier.featureId(prefix + term);
+      }
+    }
+    // Classifier features no indexed example uses (out-of-scope questions' words and pairs).
+    for (const [feature, id] of classifier.featureEntries()) {
+      const table = feature.startsWith('w:') ? this.wordTerms : this.bigramTerms;
+      const term = info(table, feature.slice(2));
+      if (term.feature < 0) term.feature = id;
+    }
+    this.featureSeen = new Uint32Array(classifier.featureCount);
+    this.rankingNumber = 0;
+    this.wordCount = wordCount;
+    const entryCount = index.entries.length;
+    this.centroidTable = new Float64Array(entryCount * wordCount);
+    this.vocabularyTable = new Uint8Array(entryCount * wordCount);
+    for (let e = 0; e < entryCount; e += 1) {
+      for (const [word, weight] of index.wordCentroids[e]!) this.centroidTable[e * wordCount + this.wordTerms.get(word)!.id] = weight;
+      for (const word of index.entryVocabulary[e]!) this.vocabularyTable[e * wordCount + this.wordTerms.get(word)!.id] = 1;
+    }
   }
 
   match(text: string): MatchResult {
@@ -124,16 +183,22 @@ export class Matcher {
     if (words.length === 0 && analyzed.normalized.length < 2) {
       return { analyzed, confident: false, reason: 'empty', candidates: [], coverage: 0, outOfScope: 1 };
     }
-    const probabilities = this.classifier.predict(this.features(analyzed));
-    const query = this.queryVectors(words, analyzed.bigrams);
+    const grams = [...new Set(analyzed.bigrams)];
+    const wordInfo = words.map((word) => this.wordTerms.get(word));
+    const gramInfo = grams.map((gram) => this.bigramTerms.get(gram));
+    const probabilities = this.classifier.predictIds(
+      this.featureIds(wordInfo, gramInfo),
+      analyzed.words.length + analyzed.bigrams.length,
+    );
+    const query = this.queryVectors(words, wordInfo, gramInfo);
     const entryCount = index.entries.length;
     // Similarity only matters for entries the classifier considers at all; skip the rest.
     const considered = topIndices(probabilities, entryCount, SIMILARITY_CANDIDATES);
     const bestWords = new Float64Array(entryCount);
     const bestBigrams = new Float64Array(entryCount);
     const scratch = { scores: this.docScores, docEntries: this.docEntries, touched: this.touched };
-    bestPerEntry(query.words, index.postingsByWord, considered, scratch, bestWords);
-    bestPerEntry(query.bigrams, index.postingsByBigram, considered, scratch, bestBigrams);
+    bestPerEntry(query.words, considered, scratch, bestWords);
+    bestPerEntry(query.bigrams, considered, scratch, bestBigrams);
 
     const w = tuning.similarityWeights;
     const scored: MatchCandidate[] = [];
@@ -145,9 +210,9 @@ export class Matcher {
           1,
           w.bestWords * bestWords[e]! +
             w.bestBigrams * bestBigrams[e]! +
-            w.centroid * dot(query.words, index.wordCentroids[e]!) +
+            w.centroid * this.centroidDot(query.words, e) +
             w.phrase * phraseScore(analyzed.normalized, index.phrases[e]!) +
-            w.coverage * entryCoverage(words, index.entryVocabulary[e]!, query.weights),
+            w.coverage * this.entryCoverage(query.words, query.wordTotal, e),
         );
       }
       const entry = index.entries[e]!;
@@ -164,6 +229,47 @@ export class Matcher {
     else if (second && first.probability - second.probability < tuning.minMargin) reason = 'ambiguous';
     else if (this.tooVague(words, analyzed.normalized, candidates)) reason = 'ambiguous';
     return { analyzed, confident: reason === 'confident', reason, candidates, coverage: query.coverage, outOfScope };
+  }
+
+  /**
+   * The classifier's ids of the text's distinct features in order of first occurrence: the same
+   * list `features()` gives the classifier, without building the prefixed strings.
+   */
+  private featureIds(wordInfo: (TermInfo | undefined)[], gramInfo: (TermInfo | undefined)[]): number[] {
+    this.rankingNumber = (this.rankingNumber + 1) >>> 0 || 1;
+    if (this.rankingNumber === 1) this.featureSeen.fill(0);
+    const ids: number[] = [];
+    for (const list of [wordInfo, gramInfo]) {
+      for (const term of list) {
+        if (term === undefined || term.feature < 0 || this.featureSeen[term.feature] === this.rankingNumber) continue;
+        this.featureSeen[term.feature] = this.rankingNumber;
+        ids.push(term.feature);
+      }
+    }
+    return ids;
+  }
+
+  /** The query's word vector times the entry's centroid (terms summed in query order). */
+  private centroidDot(query: QueryTerm[], entry: number): number {
+    const row = entry * this.wordCount;
+    let sum = 0;
+    for (const { info, value } of query) {
+      if (info === undefined || info.id < 0) continue;
+      const other = this.centroidTable[row + info.id]!;
+      // Centroid weights are positive; zero means the entry's examples never use the word.
+      if (other !== 0) sum += value * other;
+    }
+    return sum;
+  }
+
+  /** Share of the question's word weight that this entry's examples use. */
+  private entryCoverage(query: QueryTerm[], total: number, entry: number): number {
+    const row = entry * this.wordCount;
+    let covered = 0;
+    for (const { info, weight } of query) {
+      if (info !== undefined && info.id >= 0 && this.vocabularyTable[row + info.id] === 1) covered += weight * weight;
+    }
+    return total === 0 ? 0 : covered / total;
   }
 
   /**
@@ -185,30 +291,58 @@ export class Matcher {
    * Query vectors. Words the knowledge base never uses still count in the norm, weighted by
    * how rare they are in general Chinese, so unexplained content lowers every similarity.
    */
-  private queryVectors(words: string[], grams: string[]) {
+  private queryVectors(words: string[], wordInfo: (TermInfo | undefined)[], gramInfo: (TermInfo | undefined)[]) {
     const { index } = this;
-    const weights = new Map<string, number>();
+    const wordTerms: QueryTerm[] = [];
     let known = 0;
     let total = 0;
-    for (const word of words) {
-      const idf = index.wordIdf.get(word);
+    words.forEach((word, i) => {
+      const info = wordInfo[i];
+      const idf = info?.idf;
       const weight = idf ?? index.maxIdf * Math.min(1.2, Math.max(0.25, backgroundIdf(word) / 10));
-      weights.set(word, weight);
+      wordTerms.push({ info, weight, value: 0 });
       total += weight * weight;
       if (idf !== undefined) known += weight * weight;
-    }
-    const bigramWeights = new Map<string, number>();
-    for (const gram of new Set(grams)) {
-      bigramWeights.set(gram, index.bigramIdf.get(gram) ?? index.maxIdf * 0.5);
-    }
+    });
+    const bigramTerms: QueryTerm[] = gramInfo.map((info) => ({ info, weight: info?.idf ?? index.maxIdf * 0.5, value: 0 }));
+    normalize(wordTerms);
+    normalize(bigramTerms);
+    // The coverage denominator, summed in the same order the per-entry numerators are.
+    let wordTotal = 0;
+    for (const { weight } of wordTerms) wordTotal += weight * weight;
     return {
-      words: normalizedCopy(weights),
-      bigrams: normalizedCopy(bigramWeights),
-      weights,
+      words: wordTerms,
+      bigrams: bigramTerms,
+      wordTotal,
       // A message of function words only ("你好", "在吗") is judged by its character pairs.
-      coverage: total > 0 ? known / total : knownShare([...bigramWeights.keys()], index.bigramIdf),
+      coverage: total > 0 ? known / total : knownShare(gramInfo),
     };
   }
+}
+
+/** What the matcher knows about one word or character pair. */
+interface TermInfo {
+  /** Position among the index's words (rows of the dense tables); -1 for pairs and unindexed words. */
+  id: number;
+  idf: number | undefined;
+  postings: Postings | undefined;
+  /** The classifier's feature id; -1 when no training example had it. */
+  feature: number;
+}
+
+/** One distinct term of the query: its raw weight and its L2-normalised value. */
+interface QueryTerm {
+  info: TermInfo | undefined;
+  weight: number;
+  value: number;
+}
+
+function normalize(terms: QueryTerm[]): void {
+  let norm = 0;
+  for (const { weight } of terms) norm += weight * weight;
+  norm = Math.sqrt(norm);
+  if (norm === 0) return;
+  for (const term of terms) term.value = term.weight / norm;
 }
 
 /** Reusable arrays of one ranking (the matcher is synchronous, so one set per matcher). */
@@ -225,17 +359,11 @@ interface ScoringScratch {
  * considered entries' runs of each posting list are read: other scores would never be used.
  * Each document's terms are still added in query order, so the sums are the same as a full pass.
  */
-function bestPerEntry(
-  query: SparseVector,
-  postings: Map<string, Postings>,
-  considered: number[],
-  scratch: ScoringScratch,
-  best: Float64Array,
-): void {
+function bestPerEntry(query: QueryTerm[], considered: number[], scratch: ScoringScratch, best: Float64Array): void {
   const { scores, touched } = scratch;
   let touchedCount = 0;
-  for (const [term, weight] of query) {
-    const list = postings.get(term);
+  for (const { info, value: weight } of query) {
+    const list = info?.postings;
     if (!list) continue;
     const { docs, weights, entryStarts } = list;
     for (const e of considered) {
@@ -269,25 +397,6 @@ function topIndices(values: Float64Array, count: number, k: number): number[] {
   return top;
 }
 
-function dot(a: SparseVector, b: SparseVector): number {
-  let sum = 0;
-  for (const [term, weight] of a) {
-    const other = b.get(term);
-    if (other !== undefined) sum += weight * other;
-  }
-  return sum;
-}
-
-function normalizedCopy(weights: Map<string, number>): SparseVector {
-  let norm = 0;
-  for (const weight of weights.values()) norm += weight * weight;
-  norm = Math.sqrt(norm);
-  const vector: SparseVector = new Map();
-  if (norm === 0) return vector;
-  for (const [term, weight] of weights) vector.set(term, weight / norm);
-  return vector;
-}
-
 /** 1 when the question contains one of the entry's key phrases (or is one), else 0. */
 function phraseScore(normalized: string, phrases: string[]): number {
   for (const phrase of phrases) {
@@ -296,20 +405,8 @@ function phraseScore(normalized: string, phrases: string[]): number {
   return 0;
 }
 
-/** Share of the terms the knowledge base has seen. */
-function knownShare(terms: string[], idf: Map<string, number>): number {
+/** Share of the distinct character pairs the knowledge base has seen. */
+function knownShare(terms: (TermInfo | undefined)[]): number {
   if (terms.length === 0) return 0;
-  return terms.filter((term) => idf.has(term)).length / terms.length;
-}
-
-/** Share of the question's word weight that this entry's examples use. */
-function entryCoverage(words: string[], vocabulary: Set<string>, weights: Map<string, number>): number {
-  let covered = 0;
-  let total = 0;
-  for (const word of words) {
-    const weight = weights.get(word) ?? 0;
-    total += weight * weight;
-    if (vocabulary.has(word)) covered += weight * weight;
-  }
-  return total === 0 ? 0 : covered / total;
+  return terms.filter((term) => term?.idf !== undefined).length / terms.length;
 }
