@@ -120,7 +120,7 @@ function endUserScope(endUserId: string): Caller {
   return { kind: 'end-user', id };
 }
 
-/** Seeds the embedded core from a CONTRACT.md seed file when its store has never been seeded. */
+/** Seeds the embedded core from a seed file (format in docs/api.md) when its store has never been seeded. */
 export async function seedAccountCore(core: EmbeddedAccountCore, seedFile: string, today?: Date): Promise<{ imported: boolean; accounts: number }> {
   return core.importSeed(await readAccountSeedFile(seedFile, today));
 }

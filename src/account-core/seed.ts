@@ -25,7 +25,7 @@ const seedFileSchema = z.object({
   pendingReviewIds: z.array(z.string().trim().min(1)).default([]),
 });
 
-/** The CONTRACT.md account seed format, validated. */
+/** The account seed format (docs/api.md), validated. */
 export type AccountSeed = z.infer<typeof seedFileSchema>;
 
 /** Parses a seed document; the error names every bad field, e.g. `accounts[2].idNumber`. */

@@ -1,4 +1,4 @@
-/** Masking rules from CONTRACT.md: what the assistant may show of personal data. */
+/** Masking rules (docs/api.md, "What the assistant shows of personal data"): what the assistant may show of personal data. */
 
 /** `13912345678` → `139****5678`. */
 export function maskPhone(phone: string): string {

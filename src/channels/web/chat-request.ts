@@ -5,7 +5,7 @@ import { decodeBase64 } from '../../media/image-type.js';
 /** Longest text accepted in one chat message. */
 export const MAX_TEXT = 2000;
 
-/** Largest decoded image the integration API accepts (CONTRACT.md: oversized images get 400). */
+/** Largest decoded image the integration API accepts (docs/api.md: oversized images get 400). */
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 
 /**
@@ -36,7 +36,7 @@ const contentRequired = { message: 'text, choiceId or image is required', path: 
 /** What the web page posts: the sender comes from the identity cookie, never from the body. */
 export const pageMessageSchema = z.object(messageFields).strict().refine(hasContent, contentRequired);
 
-/** What a trusted integration caller posts (CONTRACT.md): it names the end user. */
+/** What a trusted integration caller posts (docs/api.md): it names the end user. */
 export const integrationMessageSchema = z
   .object({ userId: z.string().trim().min(1).max(128), ...messageFields })
   .strict()

@@ -33,7 +33,7 @@ function tokensMatch(given: string, expected: string): boolean {
 }
 
 /**
- * The integration chat API (CONTRACT.md) for trusted callers, which name the end user:
+ * The integration chat API (docs/api.md) for trusted callers, which name the end user:
  * `POST /api/chat`, and `GET /api/chat/messages` to collect what agents sent that user later.
  * Every call needs `Authorization: Bearer <CHAT_API_TOKEN>`; without a configured token the
  * routes do not exist. Limits are per end user, since one gateway speaks for many people.

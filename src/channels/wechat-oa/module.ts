@@ -24,7 +24,7 @@ export const DEFAULT_WELCOME_TOPICS = [
 ];
 
 export interface WechatOfficialAccountOptions {
-  /** Webhook path (CONTRACT.md: `/wechat`). */
+  /** Webhook path (docs/api.md: `/wechat`). */
   path?: string;
   /** Overrides `config.wechat.replyBudgetMs` (tests). */
   replyBudgetMs?: number;

@@ -47,7 +47,7 @@ const pagingSchema = z.object({ cursor: z.string().max(500).optional(), limit: z
 const laneSchema = z.enum(['attention', 'user']).optional();
 
 /**
- * The agent API (CONTRACT.md): a JSON mirror of the console. Every route but login answers
+ * The agent API (docs/api.md): a JSON mirror of the console. Every route but login answers
  * 401 without a session; admin routes answer 403 to agents.
  */
 export function createAgentApiRouter(deps: AgentApiDeps): express.Router {

@@ -22,7 +22,7 @@ export function slaJson(sla: SlaStatus, ticketSla: Pick<Ticket['sla'], 'dueAt' |
   };
 }
 
-/** One ticket for `GET /api/agent/tickets/:id` (CONTRACT.md fields first). */
+/** One ticket for `GET /api/agent/tickets/:id` (the fields docs/api.md promises first). */
 export function ticketJson(ticket: Ticket, sla: SlaStatus, missing: string[]) {
   return {
     id: ticket.id,
