@@ -1,8 +1,9 @@
 /**
  * The one result type of the project: expected failures are values, not exceptions.
- * `E` is the failure's own shape (a core error, a ticket failure, a problem code).
+ * `E` is the failure's own shape (a core error, a ticket failure, a problem code); `Details`
+ * are optional facts a failure may carry beside it (a message, how long to wait).
  */
-export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
+export type Result<T, E, Details extends object = object> = { ok: true; value: T } | ({ ok: false; error: E } & Partial<Details>);
 
 /** A success. */
 export function success<T>(value: T): { ok: true; value: T } {

@@ -1,6 +1,7 @@
 import { hash, verify } from '@node-rs/argon2';
 import { isStrongAgentPassword } from '../../domain/agent-password.js';
 import { MAX_PAGE, type IndexedCollection, type Storage } from '../../storage/types.js';
+import type { Result } from '../../domain/result.js';
 
 /** Admins manage agents; agents work tickets and reviews. */
 export type AgentRole = 'admin' | 'agent';
@@ -49,10 +50,9 @@ export function argon2Hasher(options: { memoryCost?: number; timeCost?: number }
   };
 }
 
-export type LoginResult = { ok: true; agent: AgentView } | { ok: false; reason: 'wrong-credentials' };
+export type LoginResult = Result<AgentView, 'wrong-credentials'>;
 
-export type AgentChangeResult =
-  { ok: true; agent: AgentView } | { ok: false; error: 'exists' | 'not-found' | 'invalid-username' | 'weak-password' | 'last-admin' };
+export type AgentChangeResult = Result<AgentView, 'exists' | 'not-found' | 'invalid-username' | 'weak-password' | 'last-admin'>;
 
 /** The key console accounts are listed by: the role of an active account. */
 type AgentKey = 'activeRole';
@@ -101,11 +101,11 @@ export class AgentDirectory {
     if (!account || account.disabled) {
       // Same work as a real check, so response time does not tell which names exist.
       await this.hasher.verify(await this.dummy(), password);
-      return { ok: false, reason: 'wrong-credentials' };
+      return { ok: false, error: 'wrong-credentials' };
     }
-    if (!(await this.hasher.verify(account.passwordHash, password))) return { ok: false, reason: 'wrong-credentials' };
+    if (!(await this.hasher.verify(account.passwordHash, password))) return { ok: false, error: 'wrong-credentials' };
     const updated = await this.store.update(key, (current) => (current ? { ...current, lastLoginAt: now.toISOString() } : current));
-    return updated ? { ok: true, agent: view(updated) } : { ok: false, reason: 'wrong-credentials' };
+    return updated ? { ok: true, value: view(updated) } : { ok: false, error: 'wrong-credentials' };
   }
 
   async get(username: string): Promise<AgentView | undefined> {
@@ -140,7 +140,7 @@ export class AgentDirectory {
       if (passwordHash) account.passwordHash = passwordHash;
       return account;
     });
-    return updated ? { ok: true, agent: view(updated) } : { ok: false, error: 'not-found' };
+    return updated ? { ok: true, value: view(updated) } : { ok: false, error: 'not-found' };
   }
 
   /** Checks an agent's current password (for changing it). */
@@ -164,7 +164,7 @@ export class AgentDirectory {
       return { username: name.toLowerCase(), role, passwordHash, disabled: false, createdAt: now.toISOString(), createdBy: actor };
     });
     if (exists || !created) return { ok: false, error: 'exists' };
-    return { ok: true, agent: view(created) };
+    return { ok: true, value: view(created) };
   }
 
   private dummy(): Promise<string> {

@@ -4,7 +4,7 @@ import type { KnowledgeBase } from '../../knowledge/loader.js';
 import type { Matcher } from '../../knowledge/matcher.js';
 import { detectImageType, type ImageMime } from '../../media/image-type.js';
 import type { AppendLog } from '../../storage/types.js';
-import type { AgentChangeResult, AgentDirectory, AgentRole, AgentView } from './agents.js';
+import type { AgentDirectory, AgentRole, AgentView } from './agents.js';
 import { limitKey, type RateLimits } from '../../security/rate-limits.js';
 import type { AgentSession, SessionStore } from './sessions.js';
 import type { AuditEntry, AuditTrail } from '../tickets/audit.js';
@@ -21,6 +21,7 @@ import { fillMacro, type Macro, type MacroBook, type MacroInput } from './macros
 import type { DailyCounters } from './metrics/daily-counters.js';
 import { buildMetricsReport, periodEndingToday, type MetricsReport } from './metrics/metrics-report.js';
 import type { RejectReason } from './reject-reasons.js';
+import type { Result } from '../../domain/result.js';
 
 /** Why a console action did not happen; the routers turn these into status codes and pages. */
 export type ConsoleError =
@@ -44,7 +45,7 @@ export type ConsoleError =
   | 'knowledge-invalid'
   | 'core';
 
-export type ConsoleResult<T> = { ok: true; value: T } | { ok: false; error: ConsoleError; message?: string; retryAfterSeconds?: number };
+export type ConsoleResult<T> = Result<T, ConsoleError, { message: string; retryAfterSeconds: number }>;
 
 /** A signed-in agent's new session: the cookie token and the session it names. */
 export interface StartedSession {
@@ -104,8 +105,8 @@ export class ConsoleService {
       return { ok: false, error: 'wrong-credentials' };
     }
     await byPair.recordSuccess(pairKey);
-    await this.deps.audit.record(result.agent.username, 'login');
-    return { ok: true, value: await this.startSession(result.agent) };
+    await this.deps.audit.record(result.value.username, 'login');
+    return { ok: true, value: await this.startSession(result.value) };
   }
 
   async logout(agent: AgentView, token: string | undefined): Promise<void> {
@@ -122,7 +123,7 @@ export class ConsoleService {
     const result = await this.deps.agents.update(agent.username, { password: next });
     if (!result.ok) return { ok: false, error: result.error };
     await this.deps.audit.record(agent.username, 'password-change', agent.username);
-    return { ok: true, value: await this.startSession(result.agent) };
+    return { ok: true, value: await this.startSession(result.value) };
   }
 
   private async startSession(agent: AgentView): Promise<StartedSession> {
@@ -417,8 +418,8 @@ export class ConsoleService {
 
   async createAgent(actor: AgentView, input: { username: string; password: string; role: AgentRole }): Promise<ConsoleResult<AgentView>> {
     const result = await this.deps.agents.create(input, actor.username);
-    if (result.ok) await this.deps.audit.record(actor.username, 'agent-create', result.agent.username, { role: input.role });
-    return changeResult(result);
+    if (result.ok) await this.deps.audit.record(actor.username, 'agent-create', result.value.username, { role: input.role });
+    return result;
   }
 
   async updateAgent(
@@ -428,13 +429,13 @@ export class ConsoleService {
   ): Promise<ConsoleResult<AgentView>> {
     const result = await this.deps.agents.update(username, change);
     if (result.ok) {
-      await this.deps.audit.record(actor.username, 'agent-update', result.agent.username, {
+      await this.deps.audit.record(actor.username, 'agent-update', result.value.username, {
         role: change.role ?? null,
         disabled: change.disabled ?? null,
         passwordReset: change.password !== undefined,
       });
     }
-    return changeResult(result);
+    return result;
   }
 
   private async mayWork(id: string, agent: AgentView): Promise<ConsoleResult<Ticket>> {
@@ -443,10 +444,6 @@ export class ConsoleService {
     if (agent.role !== 'admin' && ticket.assignee !== null && ticket.assignee !== agent.username) return { ok: false, error: 'forbidden' };
     return { ok: true, value: ticket };
   }
-}
-
-function changeResult(result: AgentChangeResult): ConsoleResult<AgentView> {
-  return result.ok ? { ok: true, value: result.agent } : { ok: false, error: result.error };
 }
 
 /** HTTP status for each console error. */

@@ -7,6 +7,7 @@ import { LEARNED_DIR, learnedFileSchema, loadKnowledge, type KnowledgeBase } fro
 import type { Matcher } from '../../knowledge/matcher.js';
 import type { MessageBus } from '../../coordination/message-bus.js';
 import type { CollectionSchema, IndexedCollection, Page, Storage } from '../../storage/types.js';
+import type { Result } from '../../domain/result.js';
 
 /**
  * A question from the unanswered report that an agent acted on: attached to a topic as a new
@@ -42,7 +43,7 @@ export const proposalSchema = z.discriminatedUnion('kind', [
 export type Proposal = z.infer<typeof proposalSchema>;
 
 export type LearningFailure = 'unknown-topic' | 'not-found' | 'already-decided' | 'knowledge-invalid';
-export type LearningResult<T> = { ok: true; value: T } | { ok: false; error: LearningFailure; message?: string };
+export type LearningResult<T> = Result<T, LearningFailure, { message: string }>;
 
 export interface LearningDeps {
   storage: Storage;
