@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
-import { createWechatApi, type CachedAccessToken } from '../channels/wechat-oa/api-client.js';
 import { customMenuFile, loadCustomMenu, toWechatMenu } from '../channels/wechat-oa/custom-menu.js';
+import { wechatApiOf } from '../channels/wechat-oa/module.js';
 import { createLogger } from '../logging.js';
 import { createService } from '../service.js';
 
@@ -22,17 +22,8 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(menu, null, 2));
       return;
     }
-    const wechat = config.wechat;
-    if (!wechat?.appId || !wechat.appSecret) throw new Error('WECHAT_TOKEN, WECHAT_APPID and WECHAT_APPSECRET must be set to publish the menu');
-    const api = createWechatApi({
-      apiBase: wechat.apiBase,
-      appId: wechat.appId,
-      appSecret: wechat.appSecret,
-      tokens: context.coordination?.wechatTokens ?? context.storage.documents<CachedAccessToken>('wechat-token'),
-      refreshLock: context.coordination?.lock,
-      clock: context.clock,
-      logger,
-    });
+    const api = wechatApiOf(context);
+    if (!api) throw new Error('WECHAT_TOKEN, WECHAT_APPID and WECHAT_APPSECRET must be set to publish the menu');
     await api.createMenu(menu);
     logger.info({ file, buttons: menu.button.length }, 'wechat custom menu published');
   } finally {

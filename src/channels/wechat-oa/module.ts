@@ -56,19 +56,7 @@ export function wechatOfficialAccountModule(options: WechatOfficialAccountOption
       const wechat = context.config.wechat;
       if (!wechat) return;
       held = new HeldMessageBox(context.storage.documents<HeldMessages>('wechat-held'), context.clock);
-      api =
-        options.api ??
-        (wechat.appId && wechat.appSecret
-          ? createWechatApi({
-              apiBase: wechat.apiBase,
-              appId: wechat.appId,
-              appSecret: wechat.appSecret,
-              tokens: context.coordination?.wechatTokens ?? context.storage.documents<CachedAccessToken>('wechat-token'),
-              refreshLock: context.coordination?.lock,
-              clock: context.clock,
-              logger: context.logger,
-            })
-          : undefined);
+      api = options.api ?? wechatApiOf(context);
       if (!api) {
         context.logger.warn('WECHAT_APPID/WECHAT_APPSECRET not set: WeChat replies can only be passive; agent replies are held');
       }
@@ -167,6 +155,21 @@ function customMenuButtonNames(context: ServiceContext, file = customMenuFile(co
   if (!existsSync(file)) return new Map();
   const menu = loadCustomMenu(file, { hasFlow: (name) => context.flows.has(name), hasTopic: (id) => context.knowledge.byId.has(id) });
   return buttonNamesByKey(menu);
+}
+
+/** WeChat's API with the service's token cache and refresh lock, when an AppID and AppSecret are configured. */
+export function wechatApiOf(context: ServiceContext): WechatApi | undefined {
+  const wechat = context.config.wechat;
+  if (!wechat?.appId || !wechat.appSecret) return undefined;
+  return createWechatApi({
+    apiBase: wechat.apiBase,
+    appId: wechat.appId,
+    appSecret: wechat.appSecret,
+    tokens: context.coordination?.wechatTokens ?? context.storage.documents<CachedAccessToken>('wechat-token'),
+    refreshLock: context.coordination?.lock,
+    clock: context.clock,
+    logger: context.logger,
+  });
 }
 
 function welcomeTitles(context: ServiceContext, ids: string[]): string[] {

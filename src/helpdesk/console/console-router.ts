@@ -37,6 +37,9 @@ const queueQuery = z.object({
 const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
 
 /** The agent console: server-rendered pages (nunjucks, autoescaped) with forms protected by CSRF tokens. */
+/** What an agent writes on a ticket (a reply or a note). */
+const ticketTextSchema = z.string().trim().min(1).max(5000);
+
 export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
   const router = express.Router();
   const { auth } = deps;
@@ -143,12 +146,7 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
 
   router.post('/tickets/:id/reply', form, auth.requireCsrf('page'), async (req, res) => {
     const id = param(req, 'id');
-    const text = z
-      .string()
-      .trim()
-      .min(1)
-      .max(5000)
-      .safeParse((req.body as Record<string, unknown>).text);
+    const text = ticketTextSchema.safeParse((req.body as Record<string, unknown>).text);
     if (!text.success) return back(res, `/console/tickets/${encodeURIComponent(id)}`, 'empty');
     const result = await deps.console.reply(id, agentOf(res), text.data);
     if (!result.ok)
@@ -181,12 +179,7 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
 
   router.post('/tickets/:id/notes', form, auth.requireCsrf('page'), async (req, res) => {
     const id = param(req, 'id');
-    const text = z
-      .string()
-      .trim()
-      .min(1)
-      .max(5000)
-      .safeParse((req.body as Record<string, unknown>).text);
+    const text = ticketTextSchema.safeParse((req.body as Record<string, unknown>).text);
     if (!text.success) return back(res, `/console/tickets/${encodeURIComponent(id)}`, 'empty');
     const result = await deps.console.addNote(id, agentOf(res), text.data);
     if (!result.ok)
