@@ -650,6 +650,7 @@ class Turn {
       recentTopics: this.state.recentTopics,
       logger: this.deps.logger ?? SILENT,
       buttons: this.message.choicesAsButtons === true,
+      ...(this.message.clientAddress ? { clientAddress: this.message.clientAddress } : {}),
     };
   }
 

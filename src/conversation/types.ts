@@ -2,6 +2,7 @@ import type { AccountCore } from '../account-core/types.js';
 import type { Logger } from 'pino';
 import type { Render } from '../render/renderer.js';
 import type { Entities } from '../text/entities.js';
+import type { Result } from '../domain/result.js';
 
 /**
  * A guided flow's name. Flows register their own names (`context.flows`); knowledge entries that
@@ -42,6 +43,11 @@ export interface InboundMessage {
    * channel from a key it published. `text` then carries the button's name, for the record.
    */
   action?: ChoiceAction;
+  /**
+   * The network address the message came from, when the channel sees one (the web page). Used
+   * only for limits on what one address may do; never stored with the conversation.
+   */
+  clientAddress?: string;
 }
 
 export type Reply = { type: 'text'; text: string } | { type: 'image'; url: string };
@@ -205,6 +211,8 @@ export interface FlowContext {
   logger: Logger;
   /** The channel draws the options as buttons: prompts say "tap" rather than "reply with the number". */
   buttons: boolean;
+  /** Where this message came from, when the channel knows (see `InboundMessage.clientAddress`). */
+  clientAddress?: string;
 }
 
 /** What a bare message can carry that a flow can start from (a pasted ID number, phone or e-mail). */
@@ -255,10 +263,21 @@ export interface StepExpectation {
   freeText: boolean;
 }
 
+/** A ticket just opened: its number and when an agent will have answered. */
+export interface CreatedTicket {
+  ticketId: string;
+  dueAt: string | null;
+  dueProvisional?: boolean;
+}
+
 /** The engine's view of the human help desk (tickets). */
 export interface HelpdeskPort {
   /** `dueProvisional`: the date counts days of a year whose holidays are not published yet, so it may move. */
-  createTicket(input: NewTicket): Promise<{ ticketId: string; dueAt: string | null; dueProvisional?: boolean }>;
+  /**
+   * Opens a ticket; refused with `rate-limited` when this user has opened too many lately (a
+   * stranger flooding the queue is slowed, other users are not).
+   */
+  createTicket(input: NewTicket): Promise<Result<CreatedTicket, 'rate-limited', { retryAfterSeconds: number }>>;
   /**
    * Adds a user's message to an open ticket; `open: false` when the ticket was closed meanwhile.
    * `imageRejected` says why an attached image was not kept (the text, if any, still was).
@@ -294,6 +313,8 @@ export interface NewTicket {
   screenshots: InboundImage[];
   transcript: HistoryEntry[];
   topics: string[];
+  /** The sender's network address, for the per-address ticket limit only. */
+  clientAddress?: string;
 }
 
 /** Where questions nobody could answer are recorded, for the knowledge-gap report. */

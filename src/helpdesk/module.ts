@@ -188,7 +188,7 @@ export function helpdeskModule(options: HelpdeskModuleOptions = {}): HelpdeskMod
         if ((await mailIntake.sendNotice(address, text)) === 'failed') throw new Error('notice mail refused by the SMTP_URL server');
       });
 
-      context.helpdesk = { ...createHelpdeskPort(tickets), reviewSubmitted: (origin) => notices.recordReviewOrigin(origin) };
+      context.helpdesk = { ...createHelpdeskPort(tickets, context.rateLimits), reviewSubmitted: (origin) => notices.recordReviewOrigin(origin) };
       const flow = createEscalateFlow({
         stash,
         words: loadEscalateWords(context.config.knowledgeDir),

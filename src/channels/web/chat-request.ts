@@ -63,6 +63,12 @@ export function decodeImage(
  * The engine's message for one posted chat message. `choicesAsButtons`: the web page shows options
  * as buttons, so the text carries no numbered lines; integration callers get them in the text.
  */
-export function inboundMessage(userId: string, body: ChatMessageBody, image: InboundImage | undefined, choicesAsButtons: boolean): InboundMessage {
-  return { channel: 'web', userId, text: body.text, image, choiceId: body.choiceId, choicesAsButtons };
+export function inboundMessage(
+  userId: string,
+  body: ChatMessageBody,
+  image: InboundImage | undefined,
+  choicesAsButtons: boolean,
+  clientAddress?: string,
+): InboundMessage {
+  return { channel: 'web', userId, text: body.text, image, choiceId: body.choiceId, choicesAsButtons, ...(clientAddress ? { clientAddress } : {}) };
 }

@@ -86,7 +86,7 @@ export function createPageRouter(deps: PageRouterDeps): express.Router {
           const quota = await deps.uploads.admit({ userId, ip: req.ip }, decoded.image.data.length);
           if (!quota.allowed) return sendTooMany(res, deps.render, quota.reason, quota.retryAfterMs);
         }
-        const turn = await deps.turns.take(userId, parsed.data, decoded.image);
+        const turn = await deps.turns.take(userId, parsed.data, decoded.image, req.ip);
         res.json({ entries: turn.entries, topic: turn.result.topic, flow: turn.result.flow });
       } catch (failure) {
         next(failure);

@@ -32,10 +32,10 @@ export class WebTurns {
 
   constructor(private readonly deps: WebTurnsDeps) {}
 
-  take(userId: string, body: ChatMessageBody, image: InboundImage | undefined): Promise<WebTurn> {
+  take(userId: string, body: ChatMessageBody, image: InboundImage | undefined, clientAddress?: string): Promise<WebTurn> {
     return this.running.run(userId, async () => {
       const started = this.deps.clock().toISOString();
-      const result = await this.deps.assistant.handle(inboundMessage(userId, body, image, true));
+      const result = await this.deps.assistant.handle(inboundMessage(userId, body, image, true, clientAddress));
       const userLine = await this.userLine(userId, started, body, image);
       const at = this.deps.clock().toISOString();
       const [userEntry, answerEntry] = await this.deps.history.append(userId, [

@@ -12,7 +12,7 @@ import {
   type StateOf,
 } from '../../conversation/flows/flow-kit.js';
 import { readUsername } from '../../conversation/flows/username-input.js';
-import type { FlowContext, FlowDefinition, FlowOutcome, Reply } from '../../conversation/types.js';
+import type { FlowContext, FlowDefinition, FlowOutcome, HelpdeskPort, Reply } from '../../conversation/types.js';
 import { maskUsername, redactSensitive } from '../../privacy/mask.js';
 import { normalizeForMatching } from '../../text/normalize.js';
 import { MAX_SCREENSHOT_BYTES, checkScreenshot, displayName, extensionOf } from '../tickets/screenshots.js';
@@ -183,9 +183,9 @@ export function createEscalateFlow(deps: EscalateFlowDeps): FlowDefinition {
       ctx.conversationId,
       state.screenshots.map((shot) => shot.id),
     );
-    let created: { ticketId: string; dueAt: string | null; dueProvisional?: boolean };
+    let outcome: Awaited<ReturnType<HelpdeskPort['createTicket']>>;
     try {
-      created = await ctx.helpdesk.createTicket({
+      outcome = await ctx.helpdesk.createTicket({
         channel: ctx.channel,
         userId: ctx.userId,
         conversationId: ctx.conversationId,
@@ -194,12 +194,18 @@ export function createEscalateFlow(deps: EscalateFlowDeps): FlowDefinition {
         screenshots: images.map((image) => ({ name: image.name, type: image.type, data: Buffer.from(image.data, 'base64') })),
         transcript: ctx.history.slice(-TRANSCRIPT_LINES),
         topics: [...new Set([...(state.topic ? [state.topic] : []), ...ctx.recentTopics])],
+        ...(ctx.clientAddress ? { clientAddress: ctx.clientAddress } : {}),
       });
     } catch (error) {
       // The user is asked to try again; the cause is for the operators, never for the chat.
       ctx.logger.error({ err: error, conversationId: ctx.conversationId, channel: ctx.channel }, 'escalation ticket could not be created');
       return flow.wait(state, [say(ctx, 'unavailable')]);
     }
+    if (!outcome.ok) {
+      ctx.logger.warn({ conversationId: ctx.conversationId, channel: ctx.channel }, 'escalation ticket refused: too many from this user');
+      return flow.wait(state, [say(ctx, 'too-many-tickets', { minutes: Math.max(1, Math.ceil((outcome.retryAfterSeconds ?? 60) / 60)) })]);
+    }
+    const created = outcome.value;
     await deps.stash.clear(ctx.conversationId);
     const due = created.dueAt ? chinaDateTime(created.dueAt) : null;
     return {

@@ -2,11 +2,18 @@ import type { HelpdeskPort, HistoryEntry } from '../../conversation/types.js';
 import type { TicketEntry } from '../tickets/ticket-types.js';
 import { MAX_SCREENSHOTS_PER_TICKET, checkScreenshot } from '../tickets/screenshots.js';
 import type { TicketService } from '../tickets/ticket-service.js';
+import { limitKey, type RateLimits } from '../../security/rate-limits.js';
 
 /** The engine's view of the help desk (`HelpdeskPort`), backed by the ticket service. */
-export function createHelpdeskPort(tickets: TicketService): HelpdeskPort {
+export function createHelpdeskPort(tickets: TicketService, rateLimits: RateLimits): HelpdeskPort {
   return {
     async createTicket(input) {
+      // Keyed by who asks (this chat user), so a flood slows its sender and nobody else.
+      const allowed = await rateLimits.consumeEach([
+        { limit: 'ticket-create:identity', key: limitKey.user(`${input.channel}:${input.userId}`) },
+        ...(input.clientAddress ? [{ limit: 'ticket-create:ip' as const, key: limitKey.ip(input.clientAddress) }] : []),
+      ]);
+      if (!allowed.allowed) return { ok: false, error: 'rate-limited', retryAfterSeconds: Math.ceil(allowed.retryAfterMs / 1000) };
       const ticket = await tickets.create({
         channel: input.channel,
         userId: input.userId,
@@ -17,7 +24,7 @@ export function createHelpdeskPort(tickets: TicketService): HelpdeskPort {
         screenshots: input.screenshots,
         transcript: input.transcript.map(toTicketEntry),
       });
-      return { ticketId: ticket.id, dueAt: ticket.sla.dueAt, dueProvisional: Boolean(ticket.sla.provisional) };
+      return { ok: true, value: { ticketId: ticket.id, dueAt: ticket.sla.dueAt, dueProvisional: Boolean(ticket.sla.provisional) } };
     },
     async appendUserMessage(ticketId, message) {
       const check = message.image ? await checkScreenshot(message.image.data) : undefined;

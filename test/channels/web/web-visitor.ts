@@ -21,6 +21,8 @@ export class WebVisitor {
     readonly baseUrl: string,
     /** The `Cookie` header value the page set. */
     readonly cookie: string,
+    /** Headers sent with every request, e.g. the proxy's `X-Forwarded-For` naming the visitor's address. */
+    private readonly headers: Record<string, string> = {},
   ) {}
 
   static async opensPage(baseUrl: string, headers: Record<string, string> = {}): Promise<WebVisitor> {
@@ -28,7 +30,7 @@ export class WebVisitor {
     const setCookie = page.headers.get('set-cookie') ?? '';
     const cookie = setCookie.split(';')[0] ?? '';
     if (!cookie) throw new Error('the page set no identity cookie');
-    return new WebVisitor(baseUrl, cookie);
+    return new WebVisitor(baseUrl, cookie, headers);
   }
 
   /** The visitor's id as the server issued it (what an attacker would have to learn). */
@@ -52,7 +54,7 @@ export class WebVisitor {
   async post(body: unknown, headers: Record<string, string> = {}) {
     const response = await fetch(`${this.baseUrl}/chat/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: this.cookie, ...headers },
+      headers: { 'content-type': 'application/json', ...this.headers, cookie: this.cookie, ...headers },
       body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, any> };
