@@ -87,6 +87,8 @@ export class Matcher {
   private centroidTable!: Float64Array;
   private vocabularyTable!: Uint8Array;
   private wordCount!: number;
+  /** Per entry: 1 while a ranking scores its documents. */
+  private consideredMask!: Uint8Array;
   /** Per classifier feature: the ranking in which it was last counted (deduplicates without a Set). */
   private featureSeen!: Uint32Array;
   private rankingNumber = 0;
@@ -123,24 +125,29 @@ export class Matcher {
   /** Interns the index's and the classifier's terms, so a ranking looks each query term up once. */
   private buildTermTables(): void {
     const { index, classifier } = this;
+    // Created with every field already of its final type, so all TermInfos share one hidden
+    // class and the scoring loops' property reads stay monomorphic.
     const info = (table: Map<string, TermInfo>, term: string): TermInfo => {
       let found = table.get(term);
-      if (!found) table.set(term, (found = { id: -1, idf: undefined, postings: undefined, feature: -1 }));
+      if (!found) table.set(term, (found = { id: -1, indexed: false, idf: 0, postings: EMPTY_POSTINGS, feature: -1 }));
       return found;
     };
     this.wordTerms = new Map();
+    this.consideredMask = new Uint8Array(index.entries.length);
     let wordCount = 0;
     for (const [word, idf] of index.wordIdf) {
       const term = info(this.wordTerms, word);
       term.id = wordCount++;
+      term.indexed = true;
       term.idf = idf;
-      term.postings = index.postingsByWord.get(word);
+      term.postings = index.postingsByWord.get(word) ?? EMPTY_POSTINGS;
     }
     this.bigramTerms = new Map();
     for (const [gram, idf] of index.bigramIdf) {
       const term = info(this.bigramTerms, gram);
+      term.indexed = true;
       term.idf = idf;
-      term.postings = index.postingsByBigram.get(gram);
+      term.postings = index.postingsByBigram.get(gram) ?? EMPTY_POSTINGS;
     }
     for (const [prefix, table] of [
       ['w:', this.wordTerms],
@@ -196,9 +203,12 @@ export class Matcher {
     const considered = topIndices(probabilities, entryCount, SIMILARITY_CANDIDATES);
     const bestWords = new Float64Array(entryCount);
     const bestBigrams = new Float64Array(entryCount);
-    const scratch = { scores: this.docScores, docEntries: this.docEntries, touched: this.touched };
+    const mask = this.consideredMask;
+    for (const e of considered) mask[e] = 1;
+    const scratch = { scores: this.docScores, docEntries: this.docEntries, touched: this.touched, mask };
     bestPerEntry(query.words, considered, scratch, bestWords);
     bestPerEntry(query.bigrams, considered, scratch, bestBigrams);
+    for (const e of considered) mask[e] = 0;
 
     const w = tuning.similarityWeights;
     const scored: MatchCandidate[] = [];
@@ -298,13 +308,13 @@ export class Matcher {
     let total = 0;
     words.forEach((word, i) => {
       const info = wordInfo[i];
-      const idf = info?.idf;
+      const idf = info?.indexed ? info.idf : undefined;
       const weight = idf ?? index.maxIdf * Math.min(1.2, Math.max(0.25, backgroundIdf(word) / 10));
       wordTerms.push({ info, weight, value: 0 });
       total += weight * weight;
       if (idf !== undefined) known += weight * weight;
     });
-    const bigramTerms: QueryTerm[] = gramInfo.map((info) => ({ info, weight: info?.idf ?? index.maxIdf * 0.5, value: 0 }));
+    const bigramTerms: QueryTerm[] = gramInfo.map((info) => ({ info, weight: info?.indexed ? info.idf : index.maxIdf * 0.5, value: 0 }));
     normalize(wordTerms);
     normalize(bigramTerms);
     // The coverage denominator, summed in the same order the per-entry numerators are.
@@ -324,8 +334,10 @@ export class Matcher {
 interface TermInfo {
   /** Position among the index's words (rows of the dense tables); -1 for pairs and unindexed words. */
   id: number;
-  idf: number | undefined;
-  postings: Postings | undefined;
+  /** Whether some indexed example uses it; idf and postings are empty otherwise. */
+  indexed: boolean;
+  idf: number;
+  postings: Postings;
   /** The classifier's feature id; -1 when no training example had it. */
   feature: number;
 }
@@ -352,7 +364,14 @@ interface ScoringScratch {
   /** Per document: its entry's index. */
   docEntries: Int32Array;
   touched: Int32Array;
+  /** Per entry: 1 when it is among the considered entries. */
+  mask: Uint8Array;
 }
+
+/** Posting lists this short are read whole rather than by entry run. */
+const SHORT_POSTINGS = 16;
+
+const EMPTY_POSTINGS: Postings = { docs: new Int32Array(0), weights: new Float64Array(0), entryStarts: new Int32Array(0) };
 
 /**
  * Per considered entry, the best dot product of the query with one of its documents. Only the
@@ -360,25 +379,32 @@ interface ScoringScratch {
  * Each document's terms are still added in query order, so the sums are the same as a full pass.
  */
 function bestPerEntry(query: QueryTerm[], considered: number[], scratch: ScoringScratch, best: Float64Array): void {
-  const { scores, touched } = scratch;
+  const { scores, touched, docEntries, mask } = scratch;
   let touchedCount = 0;
+  const add = (docIndex: number, score: number) => {
+    const sum = scores[docIndex]!;
+    if (sum === 0) touched[touchedCount++] = docIndex;
+    scores[docIndex] = sum + score;
+  };
   for (const { info, value: weight } of query) {
-    const list = info?.postings;
-    if (!list) continue;
-    const { docs, weights, entryStarts } = list;
+    if (info === undefined) continue;
+    const { docs, weights, entryStarts } = info.postings;
+    if (docs.length <= SHORT_POSTINGS) {
+      // Most pairs occur in a few documents: reading them all beats seeking each entry's run.
+      for (let i = 0; i < docs.length; i += 1) {
+        const docIndex = docs[i]!;
+        if (mask[docEntries[docIndex]!] === 1) add(docIndex, weight * weights[i]!);
+      }
+      continue;
+    }
     for (const e of considered) {
       const end = entryStarts[e + 1]!;
-      for (let i = entryStarts[e]!; i < end; i += 1) {
-        const docIndex = docs[i]!;
-        const score = scores[docIndex]!;
-        if (score === 0) touched[touchedCount++] = docIndex;
-        scores[docIndex] = score + weight * weights[i]!;
-      }
+      for (let i = entryStarts[e]!; i < end; i += 1) add(docs[i]!, weight * weights[i]!);
     }
   }
   for (let t = 0; t < touchedCount; t += 1) {
     const docIndex = touched[t]!;
-    const entryIndex = scratch.docEntries[docIndex]!;
+    const entryIndex = docEntries[docIndex]!;
     if (scores[docIndex]! > best[entryIndex]!) best[entryIndex] = scores[docIndex]!;
     scores[docIndex] = 0;
   }
@@ -408,5 +434,5 @@ function phraseScore(normalized: string, phrases: string[]): number {
 /** Share of the distinct character pairs the knowledge base has seen. */
 function knownShare(terms: (TermInfo | undefined)[]): number {
   if (terms.length === 0) return 0;
-  return terms.filter((term) => term?.idf !== undefined).length / terms.length;
+  return terms.filter((term) => term?.indexed === true).length / terms.length;
 }
