@@ -381,11 +381,6 @@ const EMPTY_POSTINGS: Postings = { docs: new Int32Array(0), weights: new Float64
 function bestPerEntry(query: QueryTerm[], considered: number[], scratch: ScoringScratch, best: Float64Array): void {
   const { scores, touched, docEntries, mask } = scratch;
   let touchedCount = 0;
-  const add = (docIndex: number, score: number) => {
-    const sum = scores[docIndex]!;
-    if (sum === 0) touched[touchedCount++] = docIndex;
-    scores[docIndex] = sum + score;
-  };
   for (const { info, value: weight } of query) {
     if (info === undefined) continue;
     const { docs, weights, entryStarts } = info.postings;
@@ -393,13 +388,21 @@ function bestPerEntry(query: QueryTerm[], considered: number[], scratch: Scoring
       // Most pairs occur in a few documents: reading them all beats seeking each entry's run.
       for (let i = 0; i < docs.length; i += 1) {
         const docIndex = docs[i]!;
-        if (mask[docEntries[docIndex]!] === 1) add(docIndex, weight * weights[i]!);
+        if (mask[docEntries[docIndex]!] === 0) continue;
+        const sum = scores[docIndex]!;
+        if (sum === 0) touched[touchedCount++] = docIndex;
+        scores[docIndex] = sum + weight * weights[i]!;
       }
       continue;
     }
     for (const e of considered) {
       const end = entryStarts[e + 1]!;
-      for (let i = entryStarts[e]!; i < end; i += 1) add(docs[i]!, weight * weights[i]!);
+      for (let i = entryStarts[e]!; i < end; i += 1) {
+        const docIndex = docs[i]!;
+        const sum = scores[docIndex]!;
+        if (sum === 0) touched[touchedCount++] = docIndex;
+        scores[docIndex] = sum + weight * weights[i]!;
+      }
     }
   }
   for (let t = 0; t < touchedCount; t += 1) {
