@@ -8,13 +8,14 @@ import type { Outbox } from './outbox.js';
 import type { AccountRecord, CoreStores, LimitRecord } from './records.js';
 import type { PasswordHasher, RandomBytes } from './secrets.js';
 import type { AccountView, CoreError, CoreErrorCode, CoreOperations, CoreResult } from './types.js';
+import { limitKey } from '../security/rate-limits.js';
 
 /**
  * On whose behalf an operation runs: the core as a service (composition root, agent console,
  * a caller holding the service token without naming a user), or one end user, authenticated by
  * the engine (conversation id) or by the trusted caller's service token plus header.
  */
-export type Caller = { kind: 'service' } | { kind: 'end-user'; id: string };
+export type Caller = { kind: 'service' } | { kind: 'end-user'; id: string; address?: string };
 
 /** The rate-limit key of a caller: end users by id; the service shares one key. */
 export function callerKey(caller: Caller): string {
@@ -135,7 +136,10 @@ export async function namedAccount(ctx: CoreContext, raw: string, caller: Caller
 /** One lookup by ID number, phone, e-mail or username, charged to the end user who asks. */
 export async function spendLookup(ctx: CoreContext, caller: Caller): Promise<Failure | undefined> {
   if (caller.kind !== 'end-user') return undefined;
-  const verdict = await ctx.rateLimits.consume('account-lookup:identity', callerKey(caller));
+  const verdict = await ctx.rateLimits.consumeEach([
+    { limit: 'account-lookup:identity', key: callerKey(caller) },
+    ...(caller.address ? [{ limit: 'account-lookup:ip' as const, key: limitKey.ip(caller.address) }] : []),
+  ]);
   return verdict.allowed ? undefined : failWith(ctx.render, 'rate_limited', { retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) });
 }
 

@@ -100,7 +100,10 @@ export function createEmbeddedAccountCore(deps: EmbeddedAccountCoreDeps): Embedd
   }
 
   function scoped(caller: Caller): AccountCore {
-    return { ...operationsFrom((name, input) => call(name, input, caller)), forEndUser: (endUserId) => scoped(endUserScope(endUserId)) };
+    return {
+      ...operationsFrom((name, input) => call(name, input, caller)),
+      forEndUser: (endUserId, origin) => scoped(endUserScope(endUserId, origin?.address)),
+    };
   }
 
   return {
@@ -114,10 +117,10 @@ export function createEmbeddedAccountCore(deps: EmbeddedAccountCoreDeps): Embedd
 }
 
 /** An end user is named by a non-blank id; a blank one can never act for anybody. */
-function endUserScope(endUserId: string): Caller {
+function endUserScope(endUserId: string, address?: string): Caller {
   const id = endUserId.trim();
   if (id === '' || id.length > 200) throw new Error('An end user id must be 1–200 characters');
-  return { kind: 'end-user', id };
+  return address ? { kind: 'end-user', id, address } : { kind: 'end-user', id };
 }
 
 /** Seeds the embedded core from a seed file (format in docs/api.md) when its store has never been seeded. */

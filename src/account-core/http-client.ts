@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { projectRoot } from '../config.js';
 import { createTextRenderer, type Render } from '../render/renderer.js';
 import { CORE_ERROR_CODES } from './http-errors.js';
-import { END_USER_HEADER } from './http-router.js';
+import { END_USER_ADDRESS_HEADER, END_USER_HEADER } from './http-router.js';
 import { CORE_OPERATIONS, operationsFrom, pathParameters, type OperationName } from './operations.js';
 import type { AccountCore, CoreErrorCode, CoreResult } from './types.js';
 
@@ -42,7 +42,7 @@ export function createHttpAccountCore(options: HttpAccountCoreOptions): AccountC
     return { ok: false, error: { code: 'unavailable', message: render('core/errors/unavailable') } };
   };
 
-  async function call(name: OperationName, rawInput: unknown, endUser: string | undefined): Promise<CoreResult<unknown>> {
+  async function call(name: OperationName, rawInput: unknown, endUser: string | undefined, address?: string): Promise<CoreResult<unknown>> {
     const spec = CORE_OPERATIONS[name];
     const input: Record<string, unknown> = { ...((rawInput ?? {}) as Record<string, unknown>) };
     // An empty segment would change the route; a blank one reaches the same validation as in-process.
@@ -69,6 +69,7 @@ export function createHttpAccountCore(options: HttpAccountCoreOptions): AccountC
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           // Percent-encoded: an end-user id may hold characters a header cannot carry.
           ...(endUser === undefined ? {} : { [END_USER_HEADER]: encodeURIComponent(endUser) }),
+          ...(endUser === undefined || address === undefined ? {} : { [END_USER_ADDRESS_HEADER]: address }),
         },
         ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
@@ -92,9 +93,9 @@ export function createHttpAccountCore(options: HttpAccountCoreOptions): AccountC
     return { ok: false, error: { code, message, ...(details ? { details } : {}) } };
   }
 
-  const scoped = (endUser: string | undefined): AccountCore => ({
-    ...operationsFrom((name, input) => call(name, input, endUser)),
-    forEndUser: (endUserId) => scoped(endUserId),
+  const scoped = (endUser: string | undefined, address?: string): AccountCore => ({
+    ...operationsFrom((name, input) => call(name, input, endUser, address)),
+    forEndUser: (endUserId, origin) => scoped(endUserId, origin?.address),
   });
   return scoped(undefined);
 }

@@ -9,6 +9,8 @@ import type { AccountCore, CoreError, CoreErrorCode } from './types.js';
 
 /** The header in which a trusted caller names the end user it acts for (percent-encoded UTF-8). */
 export const END_USER_HEADER = 'x-core-end-user';
+/** The end user's network address, when the caller knows it; honoured, like the user, only with the token. */
+export const END_USER_ADDRESS_HEADER = 'x-core-end-user-address';
 
 export interface AccountCoreRouterOptions {
   /** Text renderer; HTTP-level errors use `templates/core/errors/`. */
@@ -67,7 +69,8 @@ export function createAccountCoreRouter(core: AccountCore, options: AccountCoreR
       const params: Record<string, string> = {};
       for (const param of pathParameters(spec.path)) params[param] = String(req.params[param] ?? '');
       const input = { ...(spec.method === 'POST' ? (body as object) : {}), ...plainQuery(req.query), ...params };
-      const scoped = endUser ? core.forEndUser(endUser) : core;
+      const address = endUser ? plainAddress(req.get(END_USER_ADDRESS_HEADER)) : undefined;
+      const scoped = endUser ? core.forEndUser(endUser, address ? { address } : undefined) : core;
       // The core checks the input against the same table entry; the client checks the output.
       const result = await (scoped[name] as (input: unknown) => ReturnType<AccountCore[typeof name]>)(input);
       if (result.ok) return res.status(spec.method === 'POST' && 'created' in spec && spec.created ? 201 : 200).json(result.value);
@@ -88,6 +91,12 @@ export function createAccountCoreRouter(core: AccountCore, options: AccountCoreR
 }
 
 /** The end user a caller names (percent-encoded), `undefined` when none, `null` when unreadable. */
+/** An IPv4 or IPv6 address as a proxy writes it; anything else is ignored. */
+function plainAddress(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  return value && /^[0-9A-Fa-f:.]{2,45}$/.test(value) ? value : undefined;
+}
+
 function decodedEndUser(header: string | undefined): string | undefined | null {
   if (header === undefined) return undefined;
   try {

@@ -13,9 +13,18 @@ import type { Result } from '../domain/result.js';
  * refused. Answers never carry a full ID number, phone, e-mail or username in either scope;
  * `accountRef` stands in for a username the caller was not told.
  */
+/** Where an end user's request came from, as far as the caller knows. */
+export interface EndUserOrigin {
+  address?: string;
+}
+
 export interface AccountCore extends CoreOperations {
-  /** The same core acting for one end user (a conversation id, a web identity, an openid). */
-  forEndUser(endUserId: string): AccountCore;
+  /**
+   * The same core acting for one end user (a conversation id, a web identity, an openid).
+   * `address`: where that user's message came from, when the channel knows; lookups are then
+   * limited per address as well as per user.
+   */
+  forEndUser(endUserId: string, origin?: EndUserOrigin): AccountCore;
 }
 
 /** The operations themselves: one entry each in the operations table (operations.ts). */

@@ -643,7 +643,7 @@ class Turn {
       now: this.now,
       render: this.deps.render,
       // Flows act for this conversation's user only: the core takes the end user from here, never from input.
-      core: this.deps.core.forEndUser(this.state.conversationId),
+      core: this.deps.core.forEndUser(this.state.conversationId, this.message.clientAddress ? { address: this.message.clientAddress } : undefined),
       helpdesk: this.deps.helpdesk,
       publicUrl: this.deps.publicUrl,
       history: this.state.history,
