@@ -4,9 +4,20 @@ import type { Choice, ChoiceView, ConversationState, MenuRef, OfferedChoice, Pas
 /** Old menus remembered, so a late click on one is recognised instead of read as a newer option. */
 const PAST_MENUS_KEPT = 6;
 
+/** Random bytes drawn 6 at a time from a pool: one call into the crypto library per 256 menus. */
+const MENU_ID_BYTES = 6;
+let menuIdPool = Buffer.alloc(0);
+let menuIdOffset = 0;
+
 /** A fresh menu id: short, lower-case letters and digits, unique enough within one conversation. */
 export function newMenuId(): string {
-  return `m${randomBytes(6).readUIntBE(0, 6).toString(36)}`;
+  if (menuIdOffset + MENU_ID_BYTES > menuIdPool.length) {
+    menuIdPool = randomBytes(MENU_ID_BYTES * 256);
+    menuIdOffset = 0;
+  }
+  const value = menuIdPool.readUIntBE(menuIdOffset, MENU_ID_BYTES);
+  menuIdOffset += MENU_ID_BYTES;
+  return `m${value.toString(36)}`;
 }
 
 /** The id a channel sends back when the user picks this option. */
