@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
 import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
 import { TestClock } from '../helpers/clock.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { ADMIN, AgentClient, escalate, pngImage, startHelpdesk } from '../helpdesk/support.js';
+import { ADMIN, AgentClient, escalate, pendingReview, startHelpdesk } from '../helpdesk/support.js';
 
 const china = (local: string) => new Date(`${local}+08:00`).toISOString();
 
@@ -16,27 +15,6 @@ holidays:
   - { name: 春节, from: 2027-02-05, to: 2027-02-12 }
 workdays: [2027-01-09, 2027-02-20]
 `;
-
-async function pendingReview(core: EmbeddedAccountCore): Promise<string> {
-  const registered = await core.register({
-    username: '13800001234',
-    password: 'Newpass2024',
-    name: '李明',
-    idType: 'resident-id',
-    idNumber: '110105200101011235',
-    phone: '13800001234',
-    reRegister: true,
-  });
-  if (!registered.ok) throw new Error(registered.error.code);
-  const photo = pngImage().data.toString('base64');
-  const submitted = await core.submitPhotoReview({
-    username: '13800001234',
-    front: { name: 'front.png', type: 'image/png', data: photo },
-    back: { name: 'back.png', type: 'image/png', data: photo },
-  });
-  if (!submitted.ok) throw new Error(submitted.error.code);
-  return submitted.value.id;
-}
 
 describe('due dates past the published holidays', () => {
   it('tickets from late 2026 and early 2027 get provisional dates; the 2027 notice moves them, audited', async () => {

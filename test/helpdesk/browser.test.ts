@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
 import type { TicketDraft } from '../../src/helpdesk/tickets/ticket-types.js';
-import { ADMIN, pngImage, startHelpdesk } from './support.js';
+import { ADMIN, pngImage, pendingReview, startHelpdesk } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const missingBrowser = !existsSync(CHROMIUM) && !process.env.CI;
@@ -200,23 +199,3 @@ function ticketDraft(userId: string, description: string, at: Date): TicketDraft
 }
 
 /** A second registration on the demo account's ID number, waiting for a photo review. */
-async function pendingReview(core: EmbeddedAccountCore): Promise<string> {
-  const registered = await core.register({
-    username: '13800001234',
-    password: 'Newpass2024',
-    name: '李明',
-    idType: 'resident-id',
-    idNumber: '110105200101011235',
-    phone: '13800001234',
-    reRegister: true,
-  });
-  if (!registered.ok) throw new Error(registered.error.code);
-  const photo = pngImage().data.toString('base64');
-  const submitted = await core.submitPhotoReview({
-    username: '13800001234',
-    front: { name: 'front.png', type: 'image/png', data: photo },
-    back: { name: 'back.png', type: 'image/png', data: photo },
-  });
-  if (!submitted.ok) throw new Error(submitted.error.code);
-  return submitted.value.id;
-}

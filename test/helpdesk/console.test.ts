@@ -1,27 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
-import { ADMIN, AgentClient, createAgent, escalate, pngImage, startHelpdesk } from './support.js';
-
-async function pendingReview(core: EmbeddedAccountCore): Promise<string> {
-  const registered = await core.register({
-    username: '13800001234',
-    password: 'Newpass2024',
-    name: '李明',
-    idType: 'resident-id',
-    idNumber: '110105200101011235',
-    phone: '13800001234',
-    reRegister: true,
-  });
-  if (!registered.ok) throw new Error(registered.error.code);
-  const photo = pngImage().data.toString('base64');
-  const submitted = await core.submitPhotoReview({
-    username: '13800001234',
-    front: { name: 'front.png', type: 'image/png', data: photo },
-    back: { name: 'back.png', type: 'image/png', data: photo },
-  });
-  if (!submitted.ok) throw new Error(submitted.error.code);
-  return submitted.value.id;
-}
+import { ADMIN, AgentClient, createAgent, escalate, pngImage, pendingReview, startHelpdesk } from './support.js';
 
 describe('console access control', () => {
   it('answers 401 to every agent route without a session', async () => {

@@ -175,3 +175,25 @@ export async function escalate(
   if (!id) throw new Error(`no ticket number in: ${created.text}`);
   return id;
 }
+
+/** Registers 李明's ID number again (我要重新注册) and submits ID photos: the id of the pending review. */
+export async function pendingReview(core: EmbeddedAccountCore): Promise<string> {
+  const registered = await core.register({
+    username: '13800001234',
+    password: 'Newpass2024',
+    name: '李明',
+    idType: 'resident-id',
+    idNumber: '110105200101011235',
+    phone: '13800001234',
+    reRegister: true,
+  });
+  if (!registered.ok) throw new Error(registered.error.code);
+  const photo = pngImage().data.toString('base64');
+  const submitted = await core.submitPhotoReview({
+    username: '13800001234',
+    front: { name: 'front.png', type: 'image/png', data: photo },
+    back: { name: 'back.png', type: 'image/png', data: photo },
+  });
+  if (!submitted.ok) throw new Error(submitted.error.code);
+  return submitted.value.id;
+}

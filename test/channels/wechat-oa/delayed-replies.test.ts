@@ -1,30 +1,7 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HeldMessageBox } from '../../../src/channels/wechat-oa/held-messages.js';
 import { watchCalls } from '../../helpers/call-watcher.js';
-import { APP_ID, APP_SECRET, bytes, startWechatHarness, type WechatHarness } from './harness.js';
-import type { PushResult } from './wechat-server.js';
-
-/** The harness's reply budget (WECHAT_REPLY_BUDGET_MS). */
-const BUDGET_MS = 3000;
-
-/**
- * Pushes a message the engine holds back, lets the reply budget run out on fake timers, and
- * returns what the request answered. The engine keeps holding until the test calls `release()`.
- */
-async function pushPastBudget({ wechat, engine }: WechatHarness, xml: string): Promise<PushResult> {
-  engine.hold();
-  const arrived = engine.received(engine.calls.length + 1);
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  try {
-    const pushed = wechat.push(xml);
-    // Once the engine has the message, the request is waiting on its budget timer.
-    await arrived;
-    await vi.advanceTimersByTimeAsync(BUDGET_MS);
-    return await pushed;
-  } finally {
-    vi.useRealTimers();
-  }
-}
+import { APP_ID, APP_SECRET, BUDGET_MS, bytes, pushPastBudget, startWechatHarness } from './harness.js';
 
 describe('WeChat webhook: replies that cannot be passive', () => {
   it('a slow answer takes the asynchronous path: "success" when the budget runs out, the customer-service API later', async () => {

@@ -8,7 +8,7 @@ import { createMemoryStorage } from '../../../src/storage/memory-storage.js';
 import type { Storage } from '../../../src/storage/types.js';
 import { startTestService, type TestService } from '../../helpers/test-service.js';
 import { MockWechatApi } from './mock-wechat-api.js';
-import { WechatServer } from './wechat-server.js';
+import { WechatServer, type PushResult } from './wechat-server.js';
 
 export const TOKEN = 'chsiTestToken2026';
 export const APP_ID = 'wx5f2c1e0d9a8b7c6d';
@@ -122,4 +122,26 @@ export const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 export function budgetNeverRunsOut(): void {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
   onTestFinished(() => void vi.useRealTimers());
+}
+
+/** The reply budget (WECHAT_REPLY_BUDGET_MS) tests give the harness when they take the slow path. */
+export const BUDGET_MS = 3000;
+
+/**
+ * Pushes a message the engine holds back, lets the reply budget run out on fake timers, and
+ * returns what the request answered. The engine keeps holding until the test calls `release()`.
+ */
+export async function pushPastBudget({ wechat, engine }: WechatHarness, xml: string): Promise<PushResult> {
+  engine.hold();
+  const arrived = engine.received(engine.calls.length + 1);
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    const pushed = wechat.push(xml);
+    // Once the engine has the message, the request is waiting on its budget timer.
+    await arrived;
+    await vi.advanceTimersByTimeAsync(BUDGET_MS);
+    return await pushed;
+  } finally {
+    vi.useRealTimers();
+  }
 }

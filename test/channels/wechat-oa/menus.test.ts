@@ -1,33 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { onTestFinished, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createWechatApi } from '../../../src/channels/wechat-oa/api-client.js';
 import { customMenuFile, loadCustomMenu, toWechatMenu } from '../../../src/channels/wechat-oa/custom-menu.js';
 import { createMemoryStorage } from '../../../src/storage/memory-storage.js';
 import { createLogger } from '../../../src/logging.js';
 import { projectRoot } from '../../../src/config.js';
-import { APP_ID, APP_SECRET, startWechatHarness, type WechatHarness } from './harness.js';
+import { APP_ID, APP_SECRET, BUDGET_MS, pushPastBudget, startWechatHarness } from './harness.js';
 import { MockWechatApi } from './mock-wechat-api.js';
-import type { PushResult, WechatServer } from './wechat-server.js';
-
-/** The harness's reply budget (WECHAT_REPLY_BUDGET_MS). */
-const BUDGET_MS = 3000;
-
-/** Pushes a message the engine holds back and lets the reply budget run out on fake timers. */
-async function pushPastBudget({ wechat, engine }: WechatHarness, xml: string): Promise<PushResult> {
-  engine.hold();
-  const arrived = engine.received(engine.calls.length + 1);
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  try {
-    const pushed = wechat.push(xml);
-    await arrived;
-    await vi.advanceTimersByTimeAsync(BUDGET_MS);
-    return await pushed;
-  } finally {
-    vi.useRealTimers();
-  }
-}
+import { tempDir } from '../../helpers/temp-dir.js';
+import type { WechatServer } from './wechat-server.js';
 
 /** A CLICK on a custom-menu button, as WeChat pushes it. */
 function clickXml(wechat: WechatServer, openid: string, eventKey: string): string {
@@ -106,8 +88,7 @@ describe('WeChat custom menu (自定义菜单) and tappable choices (msgmenu)', 
     expect(api.publishedMenus).toHaveLength(1);
     expect(JSON.stringify(api.publishedMenus[0])).toContain('"key":"flow:recover-password"');
 
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'chsi-menu-'));
-    onTestFinished(() => void import('node:fs').then((fs) => fs.rmSync(dir, { recursive: true, force: true })));
+    const dir = tempDir('chsi-menu-');
     const broken = path.join(dir, 'custom-menu.yaml');
     writeFileSync(broken, 'buttons:\n  - name: 注销账号\n    action: flow\n    flow: cancel-account\n');
     expect(() => loadCustomMenu(broken, targets)).toThrow(/custom-menu\.yaml:\n {2}注销账号: no flow named cancel-account/);
