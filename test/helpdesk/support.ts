@@ -1,10 +1,10 @@
-import { deflateSync } from 'node:zlib';
 import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
 import { guidedFlowsModule } from '../../src/conversation/flows/module.js';
 import type { WorkingDayCalendar } from '../../src/calendar/working-days.js';
 import { argon2Hasher } from '../../src/helpdesk/console/agents.js';
 import { helpdeskModule, type HelpdeskHandle, type HelpdeskModule, type HelpdeskModuleOptions } from '../../src/helpdesk/module.js';
 import type { FeatureModule } from '../../src/feature-module.js';
+import { encodeRgbPng } from '../helpers/png.js';
 import { TestClock } from '../helpers/clock.js';
 import { createDemoCore } from '../helpers/demo-core.js';
 import { startTestService, type TestService } from '../helpers/test-service.js';
@@ -52,47 +52,13 @@ export async function startHelpdesk(
 
 /** A real 2×2 PNG (valid zlib data and CRCs), so browsers can draw it. */
 export function pngImage(name = 'problem.png'): { name: string; type: string; data: Buffer } {
-  const width = 2;
-  const height = 2;
-  const rows = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y += 1) {
-    const offset = y * (width * 3 + 1);
-    rows[offset] = 0;
-    for (let x = 0; x < width; x += 1) rows.set([220, 40 + x * 100, 60], offset + 1 + x * 3);
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const data = Buffer.concat([
-    Buffer.from('89504e470d0a1a0a', 'hex'),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-  return { name, type: 'image/png', data };
+  const pixel = (x: number) => [220, 40 + x * 100, 60];
+  return { name, type: 'image/png', data: encodeRgbPng(2, 2, Buffer.from([...pixel(0), ...pixel(1), ...pixel(0), ...pixel(1)])) };
 }
 
 /** A PDF pretending to be a picture. */
 export function pdfPretendingToBeImage(): { name: string; type: string; data: Buffer } {
   return { name: 'shot.png', type: 'image/png', data: Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n', 'latin1') };
-}
-
-function crc32(bytes: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let bit = 0; bit < 8; bit += 1) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** A signed-in API client: cookie jar of one, plus the CSRF token. */

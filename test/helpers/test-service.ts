@@ -114,7 +114,7 @@ export class ChatUser {
 
 /** What the assistant answered in one turn. */
 export class Answer {
-  /** Every text reply joined, as the user reads it. */
+  /** Every reply joined, as the user reads it; images show as `[image <url>]`. */
   readonly text: string;
 
   constructor(readonly result: TurnResult) {

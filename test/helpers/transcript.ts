@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Assistant } from '../../src/conversation/assistant.js';
 import { guidedFlowsModule } from '../../src/conversation/flows/module.js';
 import { conversationIdOf } from '../../src/conversation/engine.js';
-import type { ChannelName, ChoiceView, ConversationState, InboundImage, InboundMessage, TurnResult } from '../../src/conversation/types.js';
+import type { ChannelName, ChoiceView, ConversationState, InboundImage, InboundMessage } from '../../src/conversation/types.js';
 import type { ServiceContext } from '../../src/feature-module.js';
 import { helpdeskModule, type HelpdeskHandle } from '../../src/helpdesk/module.js';
 import { createService } from '../../src/service.js';
@@ -17,6 +17,9 @@ import type { Storage } from '../../src/storage/types.js';
 import { TestClock } from './clock.js';
 import { createDemoCore } from './demo-core.js';
 import { sharedMatcher } from './knowledge.js';
+import { Answer } from './test-service.js';
+
+export { Answer };
 
 /**
  * The assistant's engine with no HTTP and no port: the shared knowledge base and matcher, a
@@ -116,28 +119,6 @@ export interface ChatEngine {
   restart(): Promise<ChatEngine>;
   /** A user of this engine. */
   chat(userId?: string, channel?: ChannelName, options?: { buttons?: boolean }): Chat;
-}
-
-/** What the assistant answered in one turn. */
-export class Answer {
-  /** Every reply joined, as the user reads it; images show as `[image <url>]`. */
-  readonly text: string;
-
-  constructor(readonly result: TurnResult) {
-    this.text = result.replies.map((reply) => (reply.type === 'text' ? reply.text : `[image ${reply.url}]`)).join('\n');
-  }
-
-  get topic(): string | null {
-    return this.result.topic;
-  }
-
-  get flow(): string | null {
-    return this.result.flow;
-  }
-
-  get choices(): string[] {
-    return this.result.choices.map((choice) => choice.label);
-  }
 }
 
 /** Builds the engine and returns the first user's chat. */

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
+import { encodeRgbPng } from '../../helpers/png.js';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startHelpdesk } from '../../helpdesk/support.js';
@@ -28,42 +28,7 @@ async function launch(): Promise<Browser> {
 /** A phone photo: a noisy PNG of about 2 MB (noise does not compress, so the size is real). */
 function phonePhoto(): { name: string; mimeType: string; buffer: Buffer } {
   const side = 840;
-  const rows = Buffer.alloc((side * 3 + 1) * side);
-  const noise = randomBytes(side * side * 3);
-  for (let y = 0; y < side; y += 1) {
-    const offset = y * (side * 3 + 1);
-    rows[offset] = 0;
-    noise.copy(rows, offset + 1, y * side * 3, (y + 1) * side * 3);
-  }
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc32 = (bytes: Buffer) => {
-    let crc = 0xffffffff;
-    for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-    return (crc ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(side, 0);
-  header.writeUInt32BE(side, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const buffer = Buffer.concat([
-    Buffer.from('89504e470d0a1a0a', 'hex'),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-  return { name: 'id-card-photo.png', mimeType: 'image/png', buffer };
+  return { name: 'id-card-photo.png', mimeType: 'image/png', buffer: encodeRgbPng(side, side, randomBytes(side * side * 3)) };
 }
 
 /** Types a message and waits for the assistant's answer containing `expected`. */
