@@ -145,14 +145,10 @@ export interface QueueEntry {
 }
 
 /** A new ticket, as the escalate flow or the e-mail intake hands it over. */
-export interface TicketDraft {
-  channel: ChannelName;
-  userId: string;
-  conversationId: string | null;
-  username: string | null;
-  description: string;
-  topics: string[];
+export interface TicketDraft extends Pick<
+  Ticket,
+  'channel' | 'userId' | 'conversationId' | 'username' | 'description' | 'topics' | 'transcript' | 'email'
+> {
+  /** The images themselves; the ticket keeps references once they are stored. */
   screenshots: { name: string; type: string; data: Buffer }[];
-  transcript: TicketEntry[];
-  email?: TicketMail;
 }
