@@ -55,6 +55,8 @@ export class Analyzer {
   private byExactPinyin = new Map<string, string>();
   private byFuzzyPinyin = new Map<string, string>();
   private fuse: Fuse<string> | undefined;
+  /** The words fuse.js searches, by length and every one-character wildcard (see `slipNeighbours`). */
+  private slipNeighbours: SlipNeighbours = { patterns: new Map(), words: new Set() };
 
   constructor(lexicon: Lexicon) {
     this.jieba = Jieba.withDict(defaultDictionary);
@@ -102,10 +104,9 @@ export class Analyzer {
     }
     // One-character slips are only corrected towards the curated domain words, which are long
     // and distinctive enough that a single changed character cannot turn one into another.
-    this.fuse = new Fuse(
-      [...this.domainWords].filter((word) => word.length >= 3 && /^\p{Script=Han}+$/u.test(word)),
-      { includeScore: true, threshold: 0.34, ignoreLocation: true, minMatchCharLength: 2 },
-    );
+    const slipTargets = [...this.domainWords].filter((word) => word.length >= 3 && /^\p{Script=Han}+$/u.test(word));
+    this.fuse = new Fuse(slipTargets, { includeScore: true, threshold: 0.34, ignoreLocation: true, minMatchCharLength: 2 });
+    this.slipNeighbours = slipNeighbourIndex(slipTargets);
   }
 
   /**
@@ -276,7 +277,10 @@ export class Analyzer {
   private closestByOneCharacter(window: string): string | undefined {
     if (this.shapeCache.has(window)) return this.shapeCache.get(window) ?? undefined;
     let found: string | null = null;
-    for (const hit of this.fuse?.search(window, { limit: 3 }) ?? []) {
+    // Only a word of the same length one character away is accepted; when none exists, fuse.js
+    // (about a millisecond a search) cannot find one either.
+    const searched = hasSlipNeighbour(this.slipNeighbours, window) ? (this.fuse?.search(window, { limit: 3 }) ?? []) : [];
+    for (const hit of searched) {
       if (hit.item.length === window.length && differingCharacters(hit.item, window) === 1) {
         found = hit.item;
         break;
@@ -292,6 +296,39 @@ export class Analyzer {
 function remember<T>(cache: Map<string, T>, key: string, value: T): void {
   if (cache.size >= TOKEN_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(key, value);
+}
+
+/**
+ * The words one-character slips are corrected towards, indexed so that "is some word of the same
+ * length exactly one character away?" takes one look-up per character: each word is stored once
+ * per position with that character replaced by a wildcard (U+0000).
+ */
+interface SlipNeighbours {
+  /** Wildcard pattern → how many target words have it. */
+  patterns: Map<string, number>;
+  words: Set<string>;
+}
+
+function slipNeighbourIndex(words: string[]): SlipNeighbours {
+  const patterns = new Map<string, number>();
+  for (const word of words) {
+    for (let at = 0; at < word.length; at += 1) {
+      const pattern = wildcardAt(word, at);
+      patterns.set(pattern, (patterns.get(pattern) ?? 0) + 1);
+    }
+  }
+  return { patterns, words: new Set(words) };
+}
+
+function hasSlipNeighbour({ patterns, words }: SlipNeighbours, window: string): boolean {
+  // A target word shares each of its own patterns with itself, which is not a slip.
+  const self = words.has(window) ? 1 : 0;
+  for (let at = 0; at < window.length; at += 1) if ((patterns.get(wildcardAt(window, at)) ?? 0) > self) return true;
+  return false;
+}
+
+function wildcardAt(word: string, at: number): string {
+  return `${word.slice(0, at)}\u0000${word.slice(at + 1)}`;
 }
 
 function differingCharacters(a: string, b: string): number {

@@ -45,6 +45,15 @@ export function createSqliteDriver(options: SqliteDriverOptions): SqlDriver {
     if (!statement) statements.set(sql, (statement = db.prepare(sql)));
     return statement;
   };
+  // Prepared once: db.exec would compile each of these again for every batch.
+  const control = {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    savepoint: db.prepare('SAVEPOINT job'),
+    release: db.prepare('RELEASE job'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO job'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+  };
   const executor: SqlExecutor = {
     async all<R>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
       const statement = prepare(sql);
@@ -78,22 +87,25 @@ export function createSqliteDriver(options: SqliteDriverOptions): SqlDriver {
     }
     flushing = true;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    // A lone job needs no savepoint: if it fails, rolling back the transaction undoes just it.
+    const alone = jobs.length === 1;
     try {
-      db.exec('BEGIN IMMEDIATE');
+      control.begin.run();
       for (const job of jobs) {
-        db.exec('SAVEPOINT job');
+        if (!alone) control.savepoint.run();
         try {
           outcomes.push({ ok: true, value: await job.work(executor) });
-          db.exec('RELEASE job');
+          if (!alone) control.release.run();
         } catch (error) {
-          db.exec('ROLLBACK TO job');
-          db.exec('RELEASE job');
+          if (alone) throw error;
+          control.rollbackToSavepoint.run();
+          control.release.run();
           outcomes.push({ ok: false, error });
         }
       }
-      db.exec('COMMIT');
+      control.commit.run();
     } catch (error) {
-      if (db.open && db.inTransaction) db.exec('ROLLBACK');
+      if (db.open && db.inTransaction) control.rollback.run();
       for (const job of jobs) job.reject(error);
       return;
     } finally {
