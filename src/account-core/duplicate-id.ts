@@ -3,6 +3,8 @@ import { decodeBase64, detectImageType } from '../media/image-type.js';
 import { maskIdNumber, maskPhone, maskUsername } from '../privacy/mask.js';
 import { chinaDay, failWith, isLive, normalizeName, ok, spendLookup, type CoreContext, type Failure, type Implementations } from './context.js';
 import { CORE_LIMITS } from './limits.js';
+import { MAX_REVIEW_PAGE, REVIEW_PAGE } from './operations.js';
+import { StorageQueryError } from '../storage/types.js';
 import type { AccountRecord, AssistRecord, DuplicateRecord, ReviewRecord } from './records.js';
 import { checkOwnerProof } from './owner-proof.js';
 import { recoverableAccount } from './recovery.js';
@@ -288,16 +290,18 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
     },
 
     async listReviews(input) {
-      // Pending or decided, reviews are read through the state index a page at a time, oldest first.
-      const reviews: ReviewRecord[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await stores.reviews.page({ ...(input.status ? { where: { state: input.status } } : {}), limit: 500, cursor });
-        reviews.push(...page.items);
-        cursor = page.cursor ?? undefined;
-      } while (cursor && reviews.length < 5000);
-      reviews.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-      return ok({ reviews: reviews.map(summary) });
+      // One page through the state index, oldest first (the collection is ordered by createdAt).
+      try {
+        const page = await stores.reviews.page({
+          ...(input.status ? { where: { state: input.status } } : {}),
+          limit: Math.min(input.limit ?? REVIEW_PAGE, MAX_REVIEW_PAGE),
+          cursor: input.cursor,
+        });
+        return ok({ reviews: page.items.map(summary), cursor: page.cursor });
+      } catch (error) {
+        if (error instanceof StorageQueryError) return fail('invalid_input', { field: 'cursor' });
+        throw error;
+      }
     },
 
     async getReview(input) {

@@ -13,6 +13,9 @@ import type { CoreOperations, CoreResult } from './types.js';
 export const DEFAULT_BODY_LIMIT = 1_200_000;
 
 const text = (max: number) => z.string().max(max);
+/** Reviews listed per page: at most, and when the caller does not say. */
+export const MAX_REVIEW_PAGE = 200;
+export const REVIEW_PAGE = 50;
 const nonBlank = (max: number) => z.string().trim().min(1).max(max);
 const idType = z.enum(['resident-id', 'other']);
 const timestamp = z.string();
@@ -234,8 +237,13 @@ export const CORE_OPERATIONS = {
   listReviews: {
     method: 'GET',
     path: '/reviews',
-    input: z.object({ status: reviewState.optional() }),
-    output: z.object({ reviews: z.array(reviewSummary) }),
+    // One page, oldest first; `cursor` (null on the last page) asks for the next.
+    input: z.object({
+      status: reviewState.optional(),
+      cursor: text(500).optional(),
+      limit: z.coerce.number().int().min(1).max(MAX_REVIEW_PAGE).optional(),
+    }),
+    output: z.object({ reviews: z.array(reviewSummary), cursor: z.string().nullable() }),
   },
   getReview: {
     method: 'GET',

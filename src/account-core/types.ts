@@ -87,7 +87,7 @@ export interface CoreOperations {
   respondToAssist(input: { username: string; requestId: string; accept: boolean; proof: OwnerProof }): Promise<CoreResult<AssistRequest>>;
 
   // ---- agent review (service scope only) ----
-  listReviews(input: { status?: ReviewState }): Promise<CoreResult<{ reviews: ReviewSummary[] }>>;
+  listReviews(input: ReviewListQuery): Promise<CoreResult<{ reviews: ReviewSummary[]; cursor: string | null }>>;
   /** One review with both photos (base64), for authenticated agents only. */
   getReview(input: { reviewId: string }): Promise<CoreResult<ReviewDetail>>;
   /** Approve (resolves the conflict, cancels the other holders of the ID) or reject with a reason. */
@@ -221,6 +221,13 @@ export type CodePurpose = 'reset-password' | 'bind' | 'account-change';
 export type AccountState = 'active' | 'duplicate-unverified' | 'cancelled';
 /** 待审核 / 审核失败 / 已通过 */
 export type ReviewState = 'pending' | 'rejected' | 'approved';
+
+/** One page of reviews, oldest first: `cursor` from the previous page, `limit` up to 200 (default 50). */
+export interface ReviewListQuery {
+  status?: ReviewState;
+  cursor?: string;
+  limit?: number;
+}
 
 /** An account as callers see it: masked contact data, an `accountRef` instead of the username. */
 export interface AccountView extends FoundAccount {

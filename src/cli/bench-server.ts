@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { loadConfig } from '../config.js';
+import type { TurnResult } from '../conversation/types.js';
 import { createService } from '../service.js';
 
 /**
@@ -10,7 +11,9 @@ import { createService } from '../service.js';
  * counted in its event loop. `app`: the whole service on a fresh data directory (SQLite, durable
  * commits; or DATABASE_URL when set) with the chat API token and WeChat token the bench passes in
  * its environment. `bare`: an express route that parses the same JSON and returns a fixed reply:
- * the baseline.
+ * the baseline. `stack`: the whole service with the turn replaced by a fixed answer, which tells
+ * what the HTTP stack (token check, rate limit, validation, security headers, metrics) costs
+ * apart from the turn itself.
  */
 async function main(): Promise<void> {
   const mode = process.argv[2];
@@ -22,10 +25,15 @@ async function main(): Promise<void> {
     const server = app.listen(0, '127.0.0.1', () => report(server.address()));
     return;
   }
-  if (mode !== 'app') throw new Error('usage: bench-server app|bare');
+  if (mode !== 'app' && mode !== 'stack') throw new Error('usage: bench-server app|stack|bare');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chsi-bench-'));
   const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SMTP_PORT: '0' });
   const service = await createService({ config });
+  if (mode === 'stack') {
+    const fixed: TurnResult = { replies: [{ type: 'text', text: 'bench' }], topic: null, flow: null, choices: [] };
+    // The routes call the assistant object the service holds, so this replaces every turn.
+    service.assistant.handle = () => Promise.resolve(fixed);
+  }
   const stop = () =>
     void service.close().finally(() => {
       rmSync(dataDir, { recursive: true, force: true });

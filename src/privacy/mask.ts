@@ -34,6 +34,8 @@ const PHONE = /(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d){8}(?!\d)/g;
 const CODE = /(?<![0-9A-Za-z])\d{6}(?![0-9A-Za-z])/g;
 // A code read out in two halves: 123 456, 123-456.
 const SPACED_CODE = /(?<![0-9A-Za-z])\d{3}[ -]\d{3}(?![0-9A-Za-z]|[ -]\d)/g;
+/** A character that every pattern here needs one of, half- or full-width. */
+const MAY_HOLD_SENSITIVE = /[0-9@/\uff10-\uff19\uff20\uff0f]/;
 // One-time links carry a secret token in their last path segment.
 const RESET_LINK = /(\/core\/(?:reset|verify|activate)\/)[A-Za-z0-9_-]{8,}/g;
 
@@ -42,6 +44,8 @@ const RESET_LINK = /(\/core\/(?:reset|verify|activate)\/)[A-Za-z0-9_-]{8,}/g;
  * log lines so that nothing sensitive is stored or printed in full.
  */
 export function redactSensitive(text: string): string {
+  // Every pattern below needs a digit, an "@" or a "/" (half- or full-width): most chat lines have none.
+  if (!MAY_HOLD_SENSITIVE.test(text)) return text;
   // Numbers are found on a half-width copy (full-width digits count too), but only the matches are
   // replaced: the rest keeps what the user wrote, full-width punctuation included.
   let written = text;

@@ -162,6 +162,30 @@ describe('replying', () => {
 });
 
 describe('photo reviews', () => {
+  it('lists reviews a page at a time, oldest first, in the JSON API and on the console page', async () => {
+    const { baseUrl, core, clock } = await startHelpdesk();
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n += 1) {
+      ids.push(await pendingReview(core, n));
+      clock.advanceMinutes(5);
+    }
+    const admin = await AgentClient.login(baseUrl, ADMIN.username, ADMIN.password);
+
+    type ReviewPage = { reviews: { id: string }[]; cursor: string | null };
+    const first = (await admin.json('/api/agent/reviews?status=pending&limit=2')) as ReviewPage;
+    expect(first.reviews.map((review) => review.id)).toEqual(ids.slice(0, 2));
+    const second = (await admin.json(`/api/agent/reviews?status=pending&limit=2&cursor=${encodeURIComponent(first.cursor!)}`)) as ReviewPage;
+    expect(second).toEqual({ reviews: [expect.objectContaining({ id: ids[2] })], cursor: null });
+
+    const broken = await admin.get('/api/agent/reviews?status=pending&cursor=not-a-cursor');
+    expect(broken.status).toBe(400);
+    expect(await admin.get('/api/agent/reviews?limit=0').then((response) => response.status)).toBe(400);
+
+    const page = visibleText(await admin.pageHtml('/console/reviews?status=pending'));
+    for (const id of ids) expect(page).toContain(id);
+    expect(page).not.toContain('下一页');
+  });
+
   it('asks to confirm an approval, showing the masked accounts it cancels, then approves', async () => {
     const { baseUrl, core } = await startHelpdesk();
     const reviewId = await pendingReview(core);

@@ -1,6 +1,7 @@
 import type { EmbeddedAccountCore } from '../../src/account-core/index.js';
 import { guidedFlowsModule } from '../../src/conversation/flows/module.js';
 import type { WorkingDayCalendar } from '../../src/calendar/working-days.js';
+import { checkDigitFor } from '../../src/domain/id-number.js';
 import { argon2Hasher } from '../../src/helpdesk/console/agents.js';
 import { helpdeskModule, type HelpdeskHandle, type HelpdeskModule, type HelpdeskModuleOptions } from '../../src/helpdesk/module.js';
 import type { FeatureModule } from '../../src/feature-module.js';
@@ -143,20 +144,33 @@ export async function escalate(
 }
 
 /** Registers 李明's ID number again (我要重新注册) and submits ID photos: the id of the pending review. */
-export async function pendingReview(core: EmbeddedAccountCore): Promise<string> {
+/**
+ * A photo review waiting for an agent: a student re-registers an ID number that a fixture account
+ * already holds. Each `n` above 0 first registers a holder of an ID number of its own.
+ */
+export async function pendingReview(core: EmbeddedAccountCore, n = 0): Promise<string> {
+  const username = String(13800001234 + n);
+  let idNumber = '110105200101011235';
+  if (n > 0) {
+    const first17 = `11010520010101${String(300 + n).padStart(3, '0')}`;
+    idNumber = first17 + checkDigitFor(first17);
+    const holder = String(13700001234 + n);
+    const held = await core.register({ username: holder, password: 'Newpass2024', name: '李明', idType: 'resident-id', idNumber, phone: holder });
+    if (!held.ok) throw new Error(held.error.code);
+  }
   const registered = await core.register({
-    username: '13800001234',
+    username,
     password: 'Newpass2024',
     name: '李明',
     idType: 'resident-id',
-    idNumber: '110105200101011235',
-    phone: '13800001234',
+    idNumber,
+    phone: username,
     reRegister: true,
   });
   if (!registered.ok) throw new Error(registered.error.code);
   const photo = pngImage().data.toString('base64');
   const submitted = await core.submitPhotoReview({
-    username: '13800001234',
+    username,
     front: { name: 'front.png', type: 'image/png', data: photo },
     back: { name: 'back.png', type: 'image/png', data: photo },
   });

@@ -271,10 +271,11 @@ export function createAgentApiRouter(deps: AgentApiDeps): express.Router {
       .enum(['pending', 'rejected', 'approved'])
       .optional()
       .safeParse(req.query.status ?? undefined);
-    if (!status.success) return bad(res);
-    const result = await deps.console.reviews(status.data);
+    const paging = pagingSchema.safeParse({ cursor: req.query.cursor ?? undefined, limit: req.query.limit ?? undefined });
+    if (!status.success || !paging.success) return bad(res);
+    const result = await deps.console.reviews({ status: status.data, ...paging.data });
     if (!result.ok) return failWith(res, result.error, result.message);
-    res.json({ reviews: result.value });
+    res.json({ reviews: result.value.reviews, cursor: result.value.cursor });
   });
 
   router.get('/reviews/:id', async (req, res) => {

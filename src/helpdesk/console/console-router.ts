@@ -207,15 +207,19 @@ export function createConsoleRouter(deps: ConsolePagesDeps): express.Router {
 
   router.get('/reviews', async (req, res) => {
     const status = z.enum(['pending', 'rejected', 'approved']).catch('pending').parse(req.query.status);
-    const result = await deps.console.reviews(status);
+    const cursor = z.string().max(500).optional().catch(undefined).parse(req.query.cursor);
+    const result = await deps.console.reviews({ status, cursor });
     if (!result.ok) return failPage(res, result.error, result.message);
+    const { reviews, cursor: next } = result.value;
     render(res, 'reviews', {
-      reviews: result.value.map((review) => ({
+      reviews: reviews.map((review) => ({
         ...review,
         createdText: chinaDateTime(review.createdAt).text,
         dueText: review.dueAt ? chinaDateTime(review.dueAt).text : null,
       })),
       status,
+      firstPage: cursor ? `/console/reviews?${new URLSearchParams({ status }).toString()}` : null,
+      nextPage: next ? `/console/reviews?${new URLSearchParams({ status, cursor: next }).toString()}` : null,
       nav: 'reviews',
       notice: req.query.notice,
     });

@@ -1,4 +1,4 @@
-import type { AccountCore, OutboxMessage, ReviewDetail, ReviewState, ReviewSummary } from '../../account-core/types.js';
+import type { AccountCore, OutboxMessage, ReviewDetail, ReviewListQuery, ReviewSummary } from '../../account-core/types.js';
 import type { SentMail } from '../mail/mailer.js';
 import type { KnowledgeBase } from '../../knowledge/loader.js';
 import type { Matcher } from '../../knowledge/matcher.js';
@@ -209,9 +209,11 @@ export class ConsoleService {
 
   // ---- duplicate-ID reviews (account core) ----
 
-  async reviews(status: ReviewState | undefined): Promise<ConsoleResult<ReviewSummary[]>> {
-    const result = await this.deps.core.listReviews({ status });
-    return result.ok ? { ok: true, value: result.value.reviews } : { ok: false, error: 'core', message: result.error.message };
+  /** One page of reviews, oldest first, and the cursor of the next (null on the last). */
+  async reviews(query: ReviewListQuery): Promise<ConsoleResult<{ reviews: ReviewSummary[]; cursor: string | null }>> {
+    const result = await this.deps.core.listReviews(query);
+    if (result.ok) return { ok: true, value: result.value };
+    return { ok: false, error: result.error.code === 'invalid_input' ? 'invalid' : 'core', message: result.error.message };
   }
 
   async review(id: string, agent: AgentView): Promise<ConsoleResult<ReviewDetail>> {

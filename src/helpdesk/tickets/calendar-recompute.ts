@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccountCore, ReviewSummary } from '../../account-core/types.js';
+import { MAX_REVIEW_PAGE } from '../../account-core/operations.js';
 import type { CalendarFileProblem } from '../../calendar/operator-calendar.js';
 import type { WorkingDayCalendar } from '../../calendar/working-days.js';
 import type { DocumentStore } from '../../storage/types.js';
@@ -95,8 +96,16 @@ export class CalendarRecomputer {
 
   private async pendingReviews(): Promise<Map<string, ReviewSummary>> {
     if (!this.deps.core) return new Map();
-    const listed = await this.deps.core.listReviews({ status: 'pending' });
-    return new Map(listed.ok ? listed.value.reviews.map((review) => [review.id, review]) : []);
+    // Every pending review's deadline may move, so all are read, a page at a time.
+    const pending = new Map<string, ReviewSummary>();
+    let cursor: string | undefined;
+    do {
+      const listed = await this.deps.core.listReviews({ status: 'pending', cursor, limit: MAX_REVIEW_PAGE });
+      if (!listed.ok) break;
+      for (const review of listed.value.reviews) pending.set(review.id, review);
+      cursor = listed.value.cursor ?? undefined;
+    } while (cursor);
+    return pending;
   }
 
   /** A pending review's deadline is derived from the calendar on every read; this records which moved. */
