@@ -51,7 +51,7 @@ export function createChannelBinding(ctx: CoreContext): ChannelBinding {
       const account = await stores.accounts.get(request.username);
       if (!account) return fail('not_registered', { subject: 'username' });
       if (account.state === 'cancelled') return fail('account_cancelled', { reason: account.cancelledReason ?? null });
-      const spent = await consumeCode(ctx, 'bind', request.username, input.code);
+      const spent = await consumeCode(ctx, 'bind', request.username, input.code, caller);
       if (!spent.ok) return spent;
       await stores.bindings.put(channelUser.value, { username: request.username, boundAt: ctx.now().toISOString() });
       await stores.bindingRequests.delete(channelUser.value);

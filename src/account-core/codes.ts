@@ -1,9 +1,10 @@
 import { maskEmail, maskPhone } from '../privacy/mask.js';
-import { chinaDay, failWith, ok, type CoreContext } from './context.js';
+import { chinaDay, failWith, ok, type Caller, type CoreContext } from './context.js';
 import { CORE_LIMITS } from './limits.js';
 import type { AccountRecord, TokenRecord } from './records.js';
 import { hashCode, newCode, newSalt, newToken, sameDigest, tokenKey } from './secrets.js';
 import type { CodePurpose, CodeSent, CoreResult } from './types.js';
+import { askerKeys, guessesLeft, guessingStopped, withWrongGuess, type WrongGuesses } from './wrong-guesses.js';
 
 /**
  * Reserves one send to a phone or address: at most 5 per China calendar day, none within 60 s
@@ -52,6 +53,7 @@ export async function sendCode(ctx: CoreContext, account: AccountRecord, purpose
     ].slice(-12),
     spent: (current?.spent ?? []).filter((c) => Date.parse(c.expiresAt) > now.getTime()),
     wrongAttempts: 0,
+    wrongByAsker: {},
   }));
 
   const vars = { code, purpose, name: account.name, validHours: CORE_LIMITS.codeValidityMs / 3_600_000 };
@@ -70,18 +72,24 @@ export async function sendCode(ctx: CoreContext, account: AccountRecord, purpose
   return ok({ sentTo: via === 'sms' ? maskPhone(target) : maskEmail(target), expiresAt, remainingToday: reserved.value.remaining });
 }
 
+const CODE_GUESSES = { perAsker: CORE_LIMITS.codeWrongAttempts, total: CORE_LIMITS.codeWrongAttemptsTotal };
+
 /**
  * Spends a code: any unexpired, unspent code of this purpose matches, and success spends them
- * all. Five wrong entries void the outstanding codes.
+ * all. After five wrong entries an asker must get a new code (their wrong entries never stop
+ * anyone else); twenty wrong entries by everyone together void the outstanding codes.
  */
-export async function consumeCode(ctx: CoreContext, purpose: CodePurpose, username: string, code: string): Promise<CoreResult<true>> {
+export async function consumeCode(ctx: CoreContext, purpose: CodePurpose, username: string, code: string, caller: Caller): Promise<CoreResult<true>> {
   const now = ctx.now().getTime();
   const entered = typeof code === 'string' ? code.normalize('NFKC').replace(/\s+/g, '') : '';
+  const asker = askerKeys(caller);
   let outcome: CoreResult<true> = failWith(ctx.render, 'code_invalid', { reason: 'none-sent' });
   await ctx.stores.codes.update(`${purpose}:${username}`, (current) => {
     if (!current) return current;
-    if (current.wrongAttempts >= CORE_LIMITS.codeWrongAttempts) {
-      outcome = failWith(ctx.render, 'attempts_exceeded', { what: 'code' });
+    const wrong: WrongGuesses = { total: current.wrongAttempts, byAsker: current.wrongByAsker ?? {} };
+    const stopped = guessingStopped(wrong, asker, CODE_GUESSES);
+    if (stopped) {
+      outcome = failWith(ctx.render, 'attempts_exceeded', { what: 'code', voided: stopped === 'all' });
       return current;
     }
     if (current.codes.length === 0 && current.spent.length === 0) return current;
@@ -94,19 +102,25 @@ export async function consumeCode(ctx: CoreContext, purpose: CodePurpose, userna
     if (hit) {
       outcome = ok(true);
       const spent = current.codes.filter((c) => Date.parse(c.expiresAt) > now).map(({ salt, hash, expiresAt }) => ({ salt, hash, expiresAt }));
-      return { ...current, codes: [], spent: [...current.spent, ...spent], wrongAttempts: 0 };
+      return { ...current, codes: [], spent: [...current.spent, ...spent], wrongAttempts: 0, wrongByAsker: {} };
     }
     if (current.spent.some(matches)) {
       outcome = failWith(ctx.render, 'code_invalid', { reason: 'used' });
       return current;
     }
-    const wrongAttempts = current.wrongAttempts + 1;
-    if (wrongAttempts >= CORE_LIMITS.codeWrongAttempts) {
-      outcome = failWith(ctx.render, 'attempts_exceeded', { what: 'code' });
-      return { ...current, codes: [], wrongAttempts };
+    const after = withWrongGuess(wrong, asker);
+    const counted = { ...current, wrongAttempts: after.total, wrongByAsker: after.byAsker };
+    const nowStopped = guessingStopped(after, asker, CODE_GUESSES);
+    if (nowStopped === 'all') {
+      outcome = failWith(ctx.render, 'attempts_exceeded', { what: 'code', voided: true });
+      return { ...counted, codes: [] };
     }
-    outcome = failWith(ctx.render, 'code_invalid', { reason: 'wrong', attemptsLeft: CORE_LIMITS.codeWrongAttempts - wrongAttempts });
-    return { ...current, wrongAttempts };
+    if (nowStopped === 'asker') {
+      outcome = failWith(ctx.render, 'attempts_exceeded', { what: 'code', voided: false });
+      return counted;
+    }
+    outcome = failWith(ctx.render, 'code_invalid', { reason: 'wrong', attemptsLeft: guessesLeft(after, asker, CODE_GUESSES) });
+    return counted;
   });
   return outcome;
 }

@@ -271,7 +271,7 @@ export function createDuplicateId(ctx: CoreContext): DuplicateId {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
       // Accepting resolves the requester's conflict and cancels the ID's other holders: only the classmate may.
-      const refused = await checkOwnerProof(ctx, found.value, input.proof);
+      const refused = await checkOwnerProof(ctx, found.value, input.proof, caller);
       if (refused) return refused;
       let outcome: CoreResult<AssistRequest> = fail('not_found', { what: 'assist' });
       const now = ctx.now().toISOString();

@@ -121,7 +121,7 @@ export function createIdentity(ctx: CoreContext): Identity {
       const named = await namedAccount(ctx, input.username, caller);
       if (!named.ok) return named;
       if (!named.value) return fail('not_registered', { subject: 'username' });
-      const refused = await checkOwnerProof(ctx, named.value, input.proof);
+      const refused = await checkOwnerProof(ctx, named.value, input.proof, caller);
       if (refused) return refused;
       const bound = await stores.accounts.update(named.value.username, (account) =>
         account && account.state === 'active' ? { ...account, realNameBound: true } : account,

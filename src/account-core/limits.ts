@@ -17,10 +17,14 @@ export const CORE_LIMITS = {
   sendsPerDay: 5,
   /** A second send to the same phone or address within this interval is refused. */
   resendIntervalMs: MINUTE,
-  /** Wrong code entries before every outstanding code of that purpose is void. Our choice. */
+  /** Wrong code entries one asker may make before they must get a new code. Our choice. */
   codeWrongAttempts: 5,
-  /** Wrong security-answer submissions per account per China calendar day. Our choice. */
+  /** Wrong code entries by all askers together before every outstanding code of that purpose is void. Our choice. */
+  codeWrongAttemptsTotal: 20,
+  /** Wrong security-answer submissions per account, per asker and China calendar day. Our choice. */
   answerFailuresPerDay: 3,
+  /** Wrong security-answer submissions per account per China calendar day, all askers together. Our choice. */
+  answerFailuresPerDayTotal: 10,
   /** A reset token granted after an SMS code or security answers. Our choice. */
   resetGrantValidityMs: HOUR,
   /** A reset link sent by e-mail. Our choice. */

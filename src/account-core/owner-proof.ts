@@ -1,6 +1,6 @@
 import { limitKey } from '../security/rate-limits.js';
 import { consumeCode } from './codes.js';
-import { failWith, type CoreContext, type Failure } from './context.js';
+import { failWith, type Caller, type CoreContext, type Failure } from './context.js';
 import type { AccountRecord } from './records.js';
 import type { OwnerProof } from './types.js';
 
@@ -9,9 +9,9 @@ import type { OwnerProof } from './types.js';
  * code sent to its own phone. Wrong passwords slow further guesses at this account with a short,
  * growing delay (shared with login), never a lock.
  */
-export async function checkOwnerProof(ctx: CoreContext, account: AccountRecord, proof: OwnerProof): Promise<Failure | undefined> {
+export async function checkOwnerProof(ctx: CoreContext, account: AccountRecord, proof: OwnerProof, caller: Caller): Promise<Failure | undefined> {
   if ('smsCode' in proof) {
-    const spent = await consumeCode(ctx, 'account-change', account.username, proof.smsCode);
+    const spent = await consumeCode(ctx, 'account-change', account.username, proof.smsCode, caller);
     return spent.ok ? undefined : spent;
   }
   const delay = ctx.rateLimits.delay('core-login:account');

@@ -60,7 +60,10 @@ export interface CodeRecord {
   codes: { salt: string; hash: string; createdAt: string; expiresAt: string }[];
   /** Hashes of codes already spent, kept until they expire so a reuse is told apart. */
   spent: { salt: string; hash: string; expiresAt: string }[];
+  /** Wrong entries since the last code was sent, by everyone. */
   wrongAttempts: number;
+  /** The same, per asker (wrong-guesses.ts); absent in records written before it was kept. */
+  wrongByAsker?: Record<string, number>;
 }
 
 /** A reset, activation or registration-page token, keyed by the SHA-256 of the token. */
@@ -81,6 +84,8 @@ export interface LimitRecord {
   day?: string;
   count?: number;
   lastAt?: string;
+  /** Per asker, for counts that stop one asker before everyone (wrong-guesses.ts). */
+  byAsker?: Record<string, number>;
 }
 
 export interface ReviewRecord {

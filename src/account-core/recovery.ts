@@ -4,9 +4,12 @@ import { limitKey } from '../security/rate-limits.js';
 import { consumeCode, issueToken, reserveSend, sendCode, tokenLooksValid, tokenProblem } from './codes.js';
 import { callerKey, chinaDay, failWith, namedAccount, ok, type Caller, type CoreContext, type Implementations } from './context.js';
 import { CORE_LIMITS } from './limits.js';
-import type { AccountRecord } from './records.js';
+import type { AccountRecord, LimitRecord } from './records.js';
 import { normalizeAnswer, tokenKey } from './secrets.js';
 import type { CoreResult, RecoveryMethod, ResetGrant } from './types.js';
+import { askerKeys, guessesLeft, guessingStopped, noWrongGuesses, withWrongGuess, type WrongGuesses } from './wrong-guesses.js';
+
+const ANSWER_GUESSES = { perAsker: CORE_LIMITS.answerFailuresPerDay, total: CORE_LIMITS.answerFailuresPerDayTotal };
 
 type Recovery = Implementations<
   'getRecoveryMethods' | 'sendSmsCode' | 'verifySmsCode' | 'sendResetEmail' | 'verifySecurityAnswers' | 'resetPassword'
@@ -76,7 +79,7 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
     async verifySmsCode(input, caller) {
       const found = await recoverableAccount(ctx, input.username, caller);
       if (!found.ok) return found;
-      const spent = await consumeCode(ctx, 'reset-password', found.value.username, input.code);
+      const spent = await consumeCode(ctx, 'reset-password', found.value.username, input.code, caller);
       return spent.ok ? grant(found.value) : spent;
     },
 
@@ -111,19 +114,21 @@ export function createRecovery(ctx: CoreContext): Recovery & ResetPages {
       if (answers.length !== account.securityQuestions.length) {
         return fail('invalid_input', { field: 'answers', expected: account.securityQuestions.length });
       }
+      // Wrong answers are counted per asker and in all (wrong-guesses.ts), per China day.
       const key = `answers:${account.username}`;
       const day = chinaDay(ctx.now());
-      const used = await stores.limits.get(key);
-      if (used?.day === day && (used.count ?? 0) >= CORE_LIMITS.answerFailuresPerDay) return fail('attempts_exceeded', { what: 'answers' });
+      const asker = askerKeys(caller);
+      const today = (record: LimitRecord | undefined): WrongGuesses =>
+        record?.day === day ? { total: record.count ?? 0, byAsker: record.byAsker ?? {} } : noWrongGuesses();
+      if (guessingStopped(today(await stores.limits.get(key)), asker, ANSWER_GUESSES)) return fail('attempts_exceeded', { what: 'answers' });
       const checks = await Promise.all(account.securityQuestions.map((q, i) => ctx.hasher.verify(q.answerHash, normalizeAnswer(answers[i] ?? ''))));
       if (checks.every(Boolean)) return grant(account);
-      let failures = 0;
+      let after = noWrongGuesses();
       await stores.limits.update(key, (current) => {
-        failures = (current?.day === day ? (current.count ?? 0) : 0) + 1;
-        return { day, count: failures };
+        after = withWrongGuess(today(current), asker);
+        return { day, count: after.total, byAsker: after.byAsker };
       });
-      if (failures > CORE_LIMITS.answerFailuresPerDay) return fail('attempts_exceeded', { what: 'answers' });
-      return fail('answers_wrong', { attemptsLeft: CORE_LIMITS.answerFailuresPerDay - failures });
+      return fail('answers_wrong', { attemptsLeft: guessesLeft(after, asker, ANSWER_GUESSES) });
     },
 
     async resetPassword(input, caller) {

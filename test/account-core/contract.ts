@@ -1,8 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkDigitFor, toFifteenDigit } from '../../src/domain/id-number.js';
 import { maskIdNumber } from '../../src/privacy/mask.js';
-import type { AccountCore, CoreResult, RegistrationInput } from '../../src/account-core/types.js';
-import { DAY, expectOk, HOUR, latestCode, latestLinkToken, latestMessage, photo, SECOND, type CoreHarness, type TestClock } from './harness.js';
+import type { AccountCore, RegistrationInput } from '../../src/account-core/types.js';
+import {
+  DAY,
+  expectError,
+  expectOk,
+  HOUR,
+  latestCode,
+  latestLinkToken,
+  latestMessage,
+  photo,
+  SECOND,
+  type CoreHarness,
+  type TestClock,
+} from './harness.js';
 
 // Demo accounts (src/account-core/demo-accounts.json).
 const LI_MING = {
@@ -33,13 +45,6 @@ const NEWCOMER: RegistrationInput = {
   phone: '13811112222',
   reRegister: true,
 };
-
-function expectError(result: CoreResult<unknown>, code: string): string {
-  if (result.ok) throw new Error(`Expected ${code}, got success: ${JSON.stringify(result.value)}`);
-  expect(result.error.code).toBe(code);
-  expect(result.error.message).toMatch(/[\u4e00-\u9fff]/);
-  return result.error.message;
-}
 
 /**
  * The behaviour every AccountCore must show, as users meet it. Run against the embedded core

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { WorkingDayCalendar } from '../../src/calendar/working-days.js';
 import { projectRoot } from '../../src/config.js';
 import { createEmbeddedAccountCore, seedAccountCore, type EmbeddedAccountCore } from '../../src/account-core/embedded-core.js';
@@ -11,7 +11,7 @@ import { createAccountCoreRouter } from '../../src/account-core/http-router.js';
 import { createAccountCorePagesRouter } from '../../src/account-core/pages-router.js';
 import { createEmbeddedOutbox, type Outbox } from '../../src/account-core/outbox.js';
 import { createArgon2Hasher } from '../../src/account-core/secrets.js';
-import type { AccountCore, ImageUpload } from '../../src/account-core/types.js';
+import type { AccountCore, CoreResult, ImageUpload } from '../../src/account-core/types.js';
 import { createPageEnvironment, createTextRenderer } from '../../src/render/renderer.js';
 import { createMemoryStorage } from '../../src/storage/memory-storage.js';
 import type { Storage } from '../../src/storage/types.js';
@@ -157,6 +157,14 @@ export function photo(kind: 'png' | 'jpeg' | 'gif' | 'text', bytes = 2048, name 
   const data = Buffer.alloc(bytes, kind === 'text' ? 0x41 : 0);
   head.copy(data);
   return { name, type: 'image/jpeg', data: data.toString('base64') };
+}
+
+/** The failure's message (Chinese, for the user), after checking its code. */
+export function expectError(result: CoreResult<unknown>, code: string): string {
+  if (result.ok) throw new Error(`Expected ${code}, got success: ${JSON.stringify(result.value)}`);
+  expect(result.error.code).toBe(code);
+  expect(result.error.message).toMatch(/[\u4e00-\u9fff]/);
+  return result.error.message;
 }
 
 export function expectOk<T>(result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T {

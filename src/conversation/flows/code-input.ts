@@ -43,6 +43,8 @@ export function codeProblemLine(ctx: FlowContext, problem: CodeProblem, error?: 
   return line(ctx, 'common/code-problem', {
     problem,
     attemptsLeft: figure(error?.details?.attemptsLeft),
+    // Too many wrong codes from everyone together voids the codes; from this user alone, it does not.
+    voided: error?.details?.voided !== false,
     seconds: figure(error?.details?.retryAfterSeconds),
     limit: figure(error?.details?.limit) ?? limits?.smsPerDay ?? null,
     validHours: figure(error?.details?.validHours) ?? limits?.codeValidityHours ?? null,
