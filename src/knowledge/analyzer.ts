@@ -50,6 +50,8 @@ export class Analyzer {
   private readonly generalWordCache = new Map<string, boolean>();
   /** unfamiliarPieces per token; cleared when the vocabulary changes. */
   private readonly piecesCache = new Map<string, string[]>();
+  /** soundAlike per stretch of text; cleared when the vocabulary changes. */
+  private readonly soundCache = new Map<string, string | null>();
   private readonly domainWords: Set<string>;
   private vocabulary = new Set<string>();
   private byExactPinyin = new Map<string, string>();
@@ -89,6 +91,7 @@ export class Analyzer {
   setVocabulary(words: Iterable<string>): void {
     this.vocabulary = new Set([...words].filter((word) => word.length >= 2));
     this.piecesCache.clear();
+    this.soundCache.clear();
     for (const word of this.canonical.keys()) if (word.length >= 2) this.vocabulary.add(word);
     for (const word of this.domainWords) this.vocabulary.add(word);
     this.byExactPinyin = new Map();
@@ -249,9 +252,7 @@ export class Analyzer {
       const window = tokens.slice(start, ends[k]).join('');
       // A real word is not a typo, however much it sounds like one.
       if (window.length < 2 || window.length > 5 || this.isGeneralWord(window)) continue;
-      const bySound =
-        this.byExactPinyin.get(exactPinyinKey(window)) ??
-        (window.length >= 3 ? this.byFuzzyPinyin.get(fuzzyPinyinKey(window)) : undefined);
+      const bySound = this.soundAlike(window);
       if (bySound && bySound !== window) return { word: bySound, next: ends[k]! };
       if (window.length >= 3) slipCheck.reached = true;
       if (thorough && window.length >= 3) {
@@ -260,6 +261,16 @@ export class Analyzer {
       }
     }
     return undefined;
+  }
+
+  /** The vocabulary word that sounds like `text` (same pinyin, or near pinyin from 3 characters on). */
+  private soundAlike(text: string): string | undefined {
+    let found = this.soundCache.get(text);
+    if (found === undefined) {
+      found = this.byExactPinyin.get(exactPinyinKey(text)) ?? (text.length >= 3 ? this.byFuzzyPinyin.get(fuzzyPinyinKey(text)) : undefined) ?? null;
+      remember(this.soundCache, text, found);
+    }
+    return found ?? undefined;
   }
 
   /** A word of jieba's general dictionary: with HMM off, the segmenter keeps it whole. */

@@ -1,4 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import OpenCC from 'opencc-js';
 import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../src/config.js';
 import { checkIdNumber, toEighteenDigit, toFifteenDigit } from '../../src/domain/id-number.js';
 import { maskEmail, maskIdNumber, maskPhone, maskUsername, redactSensitive } from '../../src/privacy/mask.js';
 import { extractEntities } from '../../src/text/entities.js';
@@ -8,6 +12,16 @@ describe('normalisation', () => {
   it('turns traditional Chinese into simplified, including Taiwan wording', () => {
     expect(toSimplified('忘記帳號怎麼辦')).toBe('忘记帐号怎么办');
     expect(toSimplified('學信網密碼')).toBe('学信网密码');
+  });
+
+  it('gives what the converter gives for every question of the eval sets, skipping it only where nothing would change', () => {
+    const converter = OpenCC.Converter({ from: 'tw', to: 'cn' });
+    const lines = ['../shared/eval/dev.jsonl', 'test/fixtures/paraphrases.jsonl']
+      .map((file) => path.join(projectRoot, file))
+      .filter((file) => existsSync(file))
+      .flatMap((file) => readFileSync(file, 'utf8').split('\n').filter(Boolean));
+    const texts = [...lines.map((line) => (JSON.parse(line) as { q: string }).q), '乾隆年間的著作裡', '什麼時候可以回覆', '纔收到'];
+    for (const text of texts) expect(toSimplified(text), text).toBe(converter(text));
   });
 
   it('turns full-width letters, digits and spaces into half-width', () => {
