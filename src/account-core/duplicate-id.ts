@@ -1,10 +1,10 @@
 import { CalendarNotCoveredError } from '../calendar/working-days.js';
 import { decodeBase64, detectImageType } from '../media/image-type.js';
 import { maskIdNumber, maskPhone, maskUsername } from '../privacy/mask.js';
+import { StorageQueryError } from '../storage/types.js';
 import { chinaDay, failWith, isLive, normalizeName, ok, spendLookup, type CoreContext, type Failure, type Implementations } from './context.js';
 import { CORE_LIMITS } from './limits.js';
 import { MAX_REVIEW_PAGE, REVIEW_PAGE } from './operations.js';
-import { StorageQueryError } from '../storage/types.js';
 import type { AccountRecord, AssistRecord, DuplicateRecord, ReviewRecord } from './records.js';
 import { checkOwnerProof } from './owner-proof.js';
 import { recoverableAccount } from './recovery.js';

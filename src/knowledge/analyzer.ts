@@ -57,7 +57,7 @@ export class Analyzer {
   private byExactPinyin = new Map<string, string>();
   private byFuzzyPinyin = new Map<string, string>();
   private fuse: Fuse<string> | undefined;
-  /** The words fuse.js searches, by length and every one-character wildcard (see `slipNeighbours`). */
+  /** The words fuse.js searches, indexed by every one-character wildcard (see `slipNeighbourIndex`). */
   private slipNeighbours: SlipNeighbours = { patterns: new Map(), words: new Set() };
 
   constructor(lexicon: Lexicon) {
