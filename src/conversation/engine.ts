@@ -248,7 +248,11 @@ class Turn {
       .filter((c) => (c.kind === 'faq' || c.kind === 'near-domain') && c.score >= FALLBACK_FLOOR)
       .slice(0, 3)
       .map((c) => this.deps.knowledge.byId.get(c.id)!);
-    const outOfScope = match.reason === 'out-of-scope' || candidates.length === 0;
+    // "Not something I cover" only when the out-of-scope class itself won; when the question was
+    // merely wordy (low coverage) and a topic leads, the honest wording is "not sure which".
+    const best = match.candidates[0];
+    const noneWon = best === undefined || match.outOfScope >= best.probability;
+    const outOfScope = candidates.length === 0 || (match.reason === 'out-of-scope' && noneWon);
     this.say(
       this.deps.render('chat/fallback', { outOfScope, hasCandidates: candidates.length > 0, buttons: this.message.choicesAsButtons === true }),
     );

@@ -40,6 +40,27 @@ describe('services next to ours are declined honestly, never given a wrong topic
     expect(answer.text).toContain('010-67410388');
   });
 
+  it('a question about fees gets no price and no registration checklist, only what the rules say is free', async () => {
+    const chat = await startChat();
+    const answer = await chat.user('在学信网上注册账号得花钱不');
+    expect(answer.topic).toBeNull();
+    expect(answer.text).toContain('没有资料');
+    expect(answer.text).toContain('免费查询本人的学籍学历');
+    expect(answer.text).not.toContain('不要重复注册');
+    expect(answer.text).toContain('010-67410388');
+  });
+
+  it('a wordy question that leans to one topic is "not sure which", not "not something I cover"', async () => {
+    const chat = await startChat();
+    const unsure = await chat.user('救命 学信网密码忘了 明天就要用');
+    expect(unsure.topic).toBeNull();
+    expect(unsure.text).toContain('不太确定你问的是哪一个问题');
+    expect(unsure.text).not.toContain('不在我能回答的范围内');
+    expect(chat.choices).toEqual(['忘记密码，怎么找回或重置密码', '转人工客服']);
+    const picked = await chat.user('1');
+    expect(picked.topic).toBe('recover.password');
+  });
+
   it('the human choice hands over with the question attached', async () => {
     const chat = await startChat({ helpdesk: true });
     await chat.user('学历认证报告怎么申请');

@@ -15,6 +15,8 @@ const NEAR_DOMAIN: [question: string, entry: string][] = [
   ['考研调剂怎么操作', 'near.graduate-admission'],
   ['图片验证码老是提示不正确', 'near.image-captcha'],
   ['登录页面的验证码图片刷不出来', 'near.image-captcha'],
+  ['学信网账号是要付钱才能用吗', 'near.fees'],
+  ['核对学籍需要交钱不', 'near.fees'],
 ];
 
 const TRIAGE: [question: string, entry: string][] = [
