@@ -10,6 +10,8 @@ const words = z.array(z.string().min(1));
 const flowWordsSchema = z
   .object({
     namePrefixes: words,
+    nameLabels: words,
+    nameCompanions: words,
     notName: words,
     dontKnow: words,
     resend: words,
@@ -27,7 +29,11 @@ export type FlowWordLists = z.infer<typeof flowWordsSchema>;
  * shared yes/no words. Every test is on normalised text.
  */
 export class FlowWords {
+  /** Written straight before a name ("我叫"), longest first. */
   readonly namePrefixes: string[];
+  /** Introduce a name only when set apart from it ("姓名：李明"). */
+  readonly nameLabels: Set<string>;
+  private readonly nameCompanions: Set<string>;
   private readonly notName: string[];
   private readonly dontKnow: string[];
   private readonly resend: string[];
@@ -42,6 +48,8 @@ export class FlowWords {
     const norm = (list: string[]) => list.map((word) => normalizeForMatching(word)).filter((word) => word !== '');
     // Longest first, so "姓名是" is stripped before "姓名".
     this.namePrefixes = norm(lists.namePrefixes).sort((a, b) => b.length - a.length);
+    this.nameLabels = new Set(norm(lists.nameLabels));
+    this.nameCompanions = new Set(norm(lists.nameCompanions));
     this.notName = norm(lists.notName);
     this.dontKnow = norm(lists.dontKnow);
     this.resend = norm(lists.resend);
@@ -61,6 +69,11 @@ export class FlowWords {
   /** A word that cannot be part of a name (question words, domain words, yes/no replies). */
   excludesName(normalized: string): boolean {
     return this.isYes(normalized) || this.isNo(normalized) || this.notName.some((word) => normalized.includes(word));
+  }
+
+  /** A greeting or field label that may stand next to a name given without a prefix. */
+  mayStandNextToName(normalized: string): boolean {
+    return this.nameCompanions.has(normalized) || this.nameLabels.has(normalized);
   }
 
   saysDontKnow(normalized: string): boolean {

@@ -35,39 +35,53 @@ export function readIdNumber(input: { text: string; entities: Entities }, now: D
 }
 
 const HAN_NAME = /^\p{Script=Han}{2,6}$/u;
+/** Without a prefix or label, a name of more than four characters is more likely a short sentence ("一加一等于几"). */
+const BARE_HAN_NAME = /^\p{Script=Han}{2,4}$/u;
 const DOTTED_NAME = /^\p{Script=Han}{1,12}[·•]\p{Script=Han}{1,12}$/u;
 const LATIN_NAME = /^[A-Za-z][A-Za-z ]{1,29}$/;
 const SEPARATORS = /[\s,，。.;；:：、!！?？"“”'‘’()（）[\]【】/|~～]+/u;
 
 /**
- * A person's name in a message: "李明", "我叫李明", "姓名：李明", "110105... 李明". Sentences
- * (anything with a question or domain word) are not names. Latin names need a prefix.
+ * A person's name in a message: "李明", "我叫李明", "姓名：李明", "110105... 李明", "你好，李明".
+ * A name given without a prefix or label must stand alone, next to a greeting or field label at
+ * most: a message with anything else in it is a sentence ("邮箱已经注册，正在等待激活"), and its
+ * last words are not a name. Latin names need a prefix or label.
  */
 export function readName(text: string, words: FlowWords): string | undefined {
   const rest = extractEntities(text).rest.normalize('NFKC').trim();
-  const candidates: { name: string; explicit: boolean }[] = [];
-  for (const segment of rest.split(SEPARATORS).filter((part) => part !== '')) {
+  const segments = rest.split(SEPARATORS).filter((part) => part !== '');
+  const explicit: string[] = [];
+  const bare: string[] = [];
+  for (const segment of segments) {
     const normalized = normalizeForMatching(segment);
     const prefix = words.namePrefixes.find((word) => normalized.startsWith(word) && normalized.length > word.length);
-    const name = prefix ? stripLeading(segment, prefix) : segment;
-    candidates.push({ name, explicit: prefix !== undefined });
+    if (prefix) explicit.push(stripLeading(segment, prefix));
+    else bare.push(segment);
   }
-  // "姓名 李明": the prefix stands alone and the name follows it.
-  const segments = rest.split(SEPARATORS).filter((part) => part !== '');
+  // "姓名：李明": the label stands alone and the name follows it.
   for (let i = 0; i + 1 < segments.length; i += 1) {
-    if (words.namePrefixes.includes(normalizeForMatching(segments[i]!))) candidates.push({ name: segments[i + 1]!, explicit: true });
+    const normalized = normalizeForMatching(segments[i]!);
+    if (words.nameLabels.has(normalized) || words.namePrefixes.includes(normalized)) explicit.push(segments[i + 1]!);
   }
-  const valid = candidates.filter((candidate) => isName(candidate.name, candidate.explicit, words));
-  const chosen = valid.find((candidate) => candidate.explicit) ?? valid[0];
-  if (chosen) return chosen.name.replace(/\s+/g, ' ').trim();
+  const labelled = explicit.find((name) => isName(name, true, words));
+  if (labelled) return tidy(labelled);
   // "李 明": a name typed with a space.
   const joined = rest.replace(/\s+/g, '');
-  return /^\p{Script=Han}{2,4}$/u.test(joined) && !words.excludesName(normalizeForMatching(joined)) ? joined : undefined;
+  if (/^\p{Script=Han}{2,4}$/u.test(joined) && !words.excludesName(normalizeForMatching(joined))) return joined;
+  if (!segments.every((segment) => isName(segment, false, words) || words.mayStandNextToName(normalizeForMatching(segment)))) {
+    return undefined;
+  }
+  const alone = bare.find((segment) => isName(segment, false, words));
+  return alone ? tidy(alone) : undefined;
+}
+
+function tidy(name: string): string {
+  return name.replace(/\s+/g, ' ').trim();
 }
 
 function isName(candidate: string, explicit: boolean, words: FlowWords): boolean {
   const name = candidate.trim();
-  const shaped = HAN_NAME.test(name) || DOTTED_NAME.test(name) || (explicit && LATIN_NAME.test(name));
+  const shaped = (explicit ? HAN_NAME : BARE_HAN_NAME).test(name) || DOTTED_NAME.test(name) || (explicit && LATIN_NAME.test(name));
   return shaped && !words.excludesName(normalizeForMatching(name));
 }
 

@@ -148,6 +148,20 @@ describe('recover-username', () => {
     expect(found.text).toContain('139****5678');
   });
 
+  it('takes a pasted error message for a sentence, not a name, and still takes a name next to a greeting', async () => {
+    const chat = await startChat();
+    await chat.user('忘记用户名了');
+    const pasted = await chat.user('页面上写着：该邮箱已经注册，正在等待激活');
+    expect(pasted.text).not.toContain('已收到姓名');
+    expect(pasted.text).toContain('请发送你的证件号码（身份证号）和注册时填写的姓名');
+    expect(pasted.flow).toBe('recover-username');
+
+    const named = await chat.user('您好，李明');
+    expect(named.text).toContain('已收到姓名“李明”');
+    const found = await chat.user(LI_MING.id);
+    expect(found.text).toContain('你的学信网用户名是：139****5678');
+  });
+
   it('treats a new question after the username was found as a new question, and the flow ends', async () => {
     const chat = await startChat();
     await chat.user('忘记用户名了');
