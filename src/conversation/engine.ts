@@ -446,6 +446,7 @@ class Turn {
       normalized: analyzed.normalized,
       entities: analyzed.entities,
       image: pickedOption === undefined ? this.message.image : undefined,
+      aboutOtherTopic: () => pickedOption === undefined && this.plainlyAboutOtherTopic(),
     });
     if (outcome.status === 'invalid' && pickedOption === undefined) return this.handleInvalid(top, definition, outcome);
     this.state.invalidStreak = 0;
@@ -572,6 +573,21 @@ class Turn {
     const entry = this.deps.knowledge.byId.get(best.id)!;
     // A question about the flow's own subject ("用户名也忘了" while resetting a password) is the step's business.
     return entry.flow?.name === top.flow ? undefined : entry;
+  }
+
+  /**
+   * The message is plainly about something else: out of scope, a service we do not cover, or a
+   * topic that does not start a flow of its own ("注册时提示手机号码已被注册", "给客服发邮件要写哪些内容").
+   * Topics that start a flow at once ("不知道用户名") stay the step's business.
+   */
+  private plainlyAboutOtherTopic(): boolean {
+    if (!this.text || this.message.image) return false;
+    const match = this.match();
+    const best = match.candidates[0];
+    if (match.reason === 'out-of-scope') return best === undefined || match.outOfScope >= best.probability;
+    if (!match.confident || !best || best.probability < CLEAR_QUESTION_PROBABILITY) return false;
+    if (best.kind === 'near-domain') return true;
+    return best.kind === 'faq' && this.deps.knowledge.byId.get(best.id)?.flow?.start !== 'auto';
   }
 
   private sharesWordWith(options: Choice[], analyzed: AnalyzedText): boolean {

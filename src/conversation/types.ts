@@ -160,6 +160,12 @@ export type FlowInput =
       normalized: string;
       entities: Entities;
       image?: InboundImage;
+      /**
+       * Whether the message is plainly about something else (out of scope, or a topic that starts
+       * no flow of its own, such as the pasted error "注册时提示手机号码已被注册"). A keyword of an
+       * option in such a message ("手机") does not pick that option. Worked out only when asked.
+       */
+      aboutOtherTopic?: () => boolean;
     }
   /** A sub-flow this flow started has ended; `result` is null when it was cancelled. */
   | { kind: 'resume'; child: FlowName; result: Record<string, unknown> | null };

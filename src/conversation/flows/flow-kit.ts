@@ -250,9 +250,13 @@ export function delegate(state: FlowState, replies: Reply[], child: FlowName, se
 
 // ---- reading the user's choice ----
 
+/** A reply this short, not worded as a question, that holds an option's keyword is that choice, whatever else it resembles. */
+const SHORT_REPLY_LENGTH = 6;
+
 /**
  * The option the user picked: by number ("2", "第二个"), by its label, or by a keyword of
- * exactly one option. `yes`/`no` name the options a plain yes or no stands for.
+ * exactly one option, unless the message is about another topic. `yes`/`no` name the options a
+ * plain yes or no stands for.
  */
 export function pickOption<Id extends string>(
   input: MessageInput,
@@ -268,6 +272,9 @@ export function pickOption<Id extends string>(
   if (byLabel) return byLabel.id;
   if (meaning.yes && words.isYes(normalized)) return meaning.yes;
   if (meaning.no && words.isNo(normalized)) return meaning.no;
+  // "用短信吧" picks by its keyword; "注册时提示手机号码已被注册" and "怎么激活邮箱" are about something else.
+  const mayBeOtherTopic = [...normalized].length > SHORT_REPLY_LENGTH || words.looksLikeQuestion(input.text, normalized);
+  if (mayBeOtherTopic && input.aboutOtherTopic?.()) return undefined;
   const byKeyword = options.filter((option) => words.optionKeywords(option.id).some((word) => normalized.includes(word)));
   return byKeyword.length === 1 ? byKeyword[0]!.id : undefined;
 }

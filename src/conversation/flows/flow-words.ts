@@ -66,6 +66,10 @@ export class FlowWords {
     return this.commands.isNo(normalized);
   }
 
+  looksLikeQuestion(text: string, normalized: string): boolean {
+    return this.commands.looksLikeQuestion(text, normalized);
+  }
+
   /** A word that cannot be part of a name (question words, domain words, yes/no replies). */
   excludesName(normalized: string): boolean {
     return this.isYes(normalized) || this.isNo(normalized) || this.notName.some((word) => normalized.includes(word));

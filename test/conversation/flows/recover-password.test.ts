@@ -47,6 +47,29 @@ describe('recover-password', () => {
     expect(inspected.ok && inspected.value.username).toBe(LI_MING.username);
   });
 
+  it('answers a pasted error message at the method choice instead of taking a word in it as the choice', async () => {
+    const chat = await startChat();
+    const { core } = chat;
+    await chat.user('密码忘了');
+    await chat.user(LI_MING.username);
+
+    const pasted = await chat.user('注册时提示手机号码已被注册');
+    expect(pasted.text).not.toContain('已发送验证码');
+    expect(pasted.text).toContain('我们接着刚才的“找回密码”');
+    expect(pasted.flow).toBe('recover-password');
+    expect(pasted.choices).toContain('短信验证码（发到 139****5678）');
+    const offTopic = await chat.user('我手机屏幕碎了在哪修');
+    expect(offTopic.text).not.toContain('已发送验证码');
+    const question = await chat.user('请问邮箱要怎么激活');
+    expect(question.text).not.toContain('链接已发送');
+    expect(await sentCount(core, LI_MING.phone)).toBe(0);
+    expect(await sentCount(core, LI_MING.email)).toBe(0);
+
+    const picked = await chat.user('用手机短信吧');
+    expect(picked.text).toContain('已发送验证码到手机 139****5678');
+    expect(await sentCount(core, LI_MING.phone)).toBe(1);
+  });
+
   it('starts with the username from the triggering message', async () => {
     const chat = await startChat();
     const answer = await chat.user(`我的用户名是${LI_MING.username}，密码忘了怎么办`);
