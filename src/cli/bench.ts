@@ -12,9 +12,9 @@ import { percentile, runScaleBench } from './bench-scale.js';
 
 /**
  * `npm run bench`: matcher time per query; /api/chat throughput against a bare express route
- * measured in the same run (and against the service with the turn replaced by a fixed answer, to
- * split the cost between the HTTP stack and the turn); WeChat passive-reply latency at 50
- * concurrent signed messages.
+ * measured in the same run (and against the service with the turn replaced by a fixed answer, by
+ * the matcher alone, or by the conversation's storage alone, to split the cost between the HTTP
+ * stack and the parts of the turn); WeChat passive-reply latency at 50 concurrent signed messages.
  * `npm run bench -- --scale [--max 100000] [--samples 1000]`: latency as the data grows (bench-scale.ts).
  *
  * Load comes from autocannon in this process; the server under test runs in a child process on the
@@ -44,11 +44,16 @@ async function main(): Promise<void> {
   );
   const bare = await withServer('bare', (port, pid) => chatLoad(port, questions, pid));
   const stack = await withServer('stack', (port, pid) => chatLoad(port, questions, pid));
+  const stackMatch = await withServer('stack-match', (port, pid) => chatLoad(port, questions, pid));
+  const stackStore = await withServer('stack-store', (port, pid) => chatLoad(port, questions, pid));
   const app = await withServer('app', (port, pid) => chatLoad(port, questions, pid));
   printLoad('bare express route (baseline)', bare);
   printLoad('/api/chat with a fixed answer instead of the turn (the HTTP stack alone)', stack);
+  printLoad('/api/chat with only the matcher as the turn', stackMatch);
+  printLoad('/api/chat with only reading and durably storing the conversation as the turn', stackStore);
   printLoad('/api/chat (whole assistant)', app);
-  console.log(`HTTP stack alone ÷ bare express: ${((stack.requests.average / bare.requests.average) * 100).toFixed(1)}%`);
+  const share = (load: Load) => `${((load.requests.average / bare.requests.average) * 100).toFixed(1)}%`;
+  console.log(`÷ bare express: HTTP stack alone ${share(stack)}, stack + matcher ${share(stackMatch)}, stack + storage ${share(stackStore)}`);
   const ratio = app.requests.average / bare.requests.average;
   console.log(`throughput ratio /api/chat ÷ bare express: ${(ratio * 100).toFixed(1)}% (target ≥ 50%) ${verdict(ratio >= 0.5)}`);
   if (app.serverCpuMs !== undefined && bare.serverCpuMs !== undefined) {
@@ -213,7 +218,7 @@ function wechatLoad(port: number, questions: string[], replies: { passive: numbe
   );
 }
 
-type ServerMode = 'app' | 'stack' | 'bare';
+type ServerMode = 'app' | 'stack' | 'stack-match' | 'stack-store' | 'bare';
 
 async function withServer<T>(mode: ServerMode, work: (port: number, pid: number | undefined) => Promise<T>): Promise<T> {
   const { child, port } = await startServer(mode);

@@ -49,7 +49,7 @@ export interface EngineDeps {
   onMatch?(match: MatchResult): void;
 }
 
-const HISTORY_LIMIT = 30;
+export const HISTORY_LIMIT = 30;
 /** Assistant lines are kept this long in the history: agents need the gist, not every answer in full. */
 const ASSISTANT_LINE_LIMIT = 240;
 const RECENT_TOPICS_LIMIT = 5;
