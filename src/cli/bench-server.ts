@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { loadConfig } from '../config.js';
-import { HISTORY_LIMIT, newConversation } from '../conversation/engine.js';
+import { conversationIdOf, HISTORY_LIMIT, newConversation } from '../conversation/engine.js';
 import type { ConversationState, InboundMessage, TurnResult } from '../conversation/types.js';
 import { createService } from '../service.js';
 import type { DocumentStore } from '../storage/types.js';
@@ -62,7 +62,7 @@ const ANSWER_LINE = '提示“证件号码已被注册”，说明系统里已�
 /** Reads the conversation and durably stores it with this exchange added, as a turn does. */
 async function storeLikeATurn(sessions: DocumentStore<ConversationState>, message: InboundMessage): Promise<void> {
   const now = new Date();
-  const id = `${message.channel}:${message.userId}`;
+  const id = conversationIdOf(message);
   const state = (await sessions.get(id)) ?? newConversation(message, now);
   state.history.push({ at: now.toISOString(), from: 'user', text: message.text ?? '' });
   state.history.push({ at: now.toISOString(), from: 'assistant', text: ANSWER_LINE, topic: null });

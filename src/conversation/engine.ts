@@ -76,6 +76,12 @@ export function newConversation(message: Pick<InboundMessage, 'channel' | 'userI
   };
 }
 
+/** Declined as out of scope because the "none of these" class beat every topic, not merely for low coverage. */
+function outOfScopeClassWon(match: MatchResult): boolean {
+  const best = match.candidates[0];
+  return match.reason === 'out-of-scope' && (best === undefined || match.outOfScope >= best.probability);
+}
+
 /** Conversations are per channel and user, so ids from different channels never collide. */
 export function conversationIdOf(message: Pick<InboundMessage, 'channel' | 'userId'>): string {
   return `${message.channel}:${message.userId}`;
@@ -250,9 +256,7 @@ class Turn {
       .map((c) => this.deps.knowledge.byId.get(c.id)!);
     // "Not something I cover" only when the out-of-scope class itself won; when the question was
     // merely wordy (low coverage) and a topic leads, the honest wording is "not sure which".
-    const best = match.candidates[0];
-    const noneWon = best === undefined || match.outOfScope >= best.probability;
-    const outOfScope = candidates.length === 0 || (match.reason === 'out-of-scope' && noneWon);
+    const outOfScope = candidates.length === 0 || outOfScopeClassWon(match);
     this.say(
       this.deps.render('chat/fallback', { outOfScope, hasCandidates: candidates.length > 0, buttons: this.message.choicesAsButtons === true }),
     );
@@ -584,7 +588,7 @@ class Turn {
     if (!this.text || this.message.image) return false;
     const match = this.match();
     const best = match.candidates[0];
-    if (match.reason === 'out-of-scope') return best === undefined || match.outOfScope >= best.probability;
+    if (match.reason === 'out-of-scope') return outOfScopeClassWon(match);
     if (!match.confident || !best || best.probability < CLEAR_QUESTION_PROBABILITY) return false;
     if (best.kind === 'near-domain') return true;
     return best.kind === 'faq' && this.deps.knowledge.byId.get(best.id)?.flow?.start !== 'auto';

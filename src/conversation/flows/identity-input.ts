@@ -67,7 +67,7 @@ export function readName(text: string, words: FlowWords): string | undefined {
   if (labelled) return tidy(labelled);
   // "李 明": a name typed with a space.
   const joined = rest.replace(/\s+/g, '');
-  if (/^\p{Script=Han}{2,4}$/u.test(joined) && !words.excludesName(normalizeForMatching(joined))) return joined;
+  if (BARE_HAN_NAME.test(joined) && !words.excludesName(normalizeForMatching(joined))) return joined;
   if (!segments.every((segment) => isName(segment, false, words) || words.mayStandNextToName(normalizeForMatching(segment)))) {
     return undefined;
   }
