@@ -72,7 +72,12 @@ export class FlowWords {
 
   /** A word that cannot be part of a name (question words, domain words, yes/no replies). */
   excludesName(normalized: string): boolean {
-    return this.isYes(normalized) || this.isNo(normalized) || this.notName.some((word) => normalized.includes(word));
+    return (
+      this.isYes(normalized) ||
+      this.isNo(normalized) ||
+      this.commands.looksLikeQuestion(normalized, normalized) ||
+      this.notName.some((word) => normalized.includes(word))
+    );
   }
 
   /** A greeting or field label that may stand next to a name given without a prefix. */

@@ -34,9 +34,8 @@ export function readIdNumber(input: { text: string; entities: Entities }, now: D
   return { kind: 'none' };
 }
 
+// Up to six characters: some Mongolian and Tibetan names are written without a dot ("乌兰其其格").
 const HAN_NAME = /^\p{Script=Han}{2,6}$/u;
-/** Without a prefix or label, a name of more than four characters is more likely a short sentence ("一加一等于几"). */
-const BARE_HAN_NAME = /^\p{Script=Han}{2,4}$/u;
 const DOTTED_NAME = /^\p{Script=Han}{1,12}[·•]\p{Script=Han}{1,12}$/u;
 const LATIN_NAME = /^[A-Za-z][A-Za-z ]{1,29}$/;
 const SEPARATORS = /[\s,，。.;；:：、!！?？"“”'‘’()（）[\]【】/|~～]+/u;
@@ -67,7 +66,7 @@ export function readName(text: string, words: FlowWords): string | undefined {
   if (labelled) return tidy(labelled);
   // "李 明": a name typed with a space.
   const joined = rest.replace(/\s+/g, '');
-  if (BARE_HAN_NAME.test(joined) && !words.excludesName(normalizeForMatching(joined))) return joined;
+  if (/^\p{Script=Han}{2,4}$/u.test(joined) && !words.excludesName(normalizeForMatching(joined))) return joined;
   if (!segments.every((segment) => isName(segment, false, words) || words.mayStandNextToName(normalizeForMatching(segment)))) {
     return undefined;
   }
@@ -81,7 +80,7 @@ function tidy(name: string): string {
 
 function isName(candidate: string, explicit: boolean, words: FlowWords): boolean {
   const name = candidate.trim();
-  const shaped = (explicit ? HAN_NAME : BARE_HAN_NAME).test(name) || DOTTED_NAME.test(name) || (explicit && LATIN_NAME.test(name));
+  const shaped = HAN_NAME.test(name) || DOTTED_NAME.test(name) || (explicit && LATIN_NAME.test(name));
   return shaped && !words.excludesName(normalizeForMatching(name));
 }
 
