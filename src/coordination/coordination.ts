@@ -11,6 +11,7 @@ import { RedisAnswerRelay } from './redis-answer-relay.js';
 import { RedisDeliveryLedger } from './redis-delivery-ledger.js';
 import { RedisJsonCache } from './redis-json-cache.js';
 import { RedisLeaseLock } from './redis-lease-lock.js';
+import { InProcessStreamSlots, RedisStreamSlots, type StreamSlots } from './stream-slots.js';
 
 /**
  * What instances of the service must share beyond the database. Without Redis everything lives in
@@ -25,6 +26,8 @@ export interface Coordination {
   lock: KeyedLock;
   /** Live pushes (web inbox) and hand-overs between instances. */
   bus: MessageBus;
+  /** Caps on open event streams per visitor and per address, over every instance. */
+  streamSlots: StreamSlots;
   /** The shared client, for stores that take one (rate-limiter-flexible); absent in process. */
   redis?: Redis;
   /** WeChat delivery claims; absent in process (the document-store ledger serves). */
@@ -54,6 +57,7 @@ export async function createCoordination(options: CoordinationOptions): Promise<
       conversationLock: new InProcessLock(),
       lock,
       bus: new InProcessMessageBus(),
+      streamSlots: new InProcessStreamSlots(),
       close: async () => undefined,
     };
   }
@@ -67,7 +71,9 @@ export async function createCoordination(options: CoordinationOptions): Promise<
   };
   const redis = connect('commands');
   const subscriber = connect('subscriber');
-  await Promise.all([redis.connect(), subscriber.connect()]);
+  // redis-semaphore names its own keys; this client puts REDIS_KEY_PREFIX in front of them.
+  const prefixed = redis.duplicate({ keyPrefix: prefix, connectionName: 'chsi-prefixed' });
+  await Promise.all([redis.connect(), subscriber.connect(), prefixed.connect()]);
 
   const lock = new RedisLeaseLock(redis, { namespace: `${prefix}lock:`, logger });
   const bus = new RedisMessageBus(redis, subscriber, logger, `${prefix}bus:`);
@@ -79,6 +85,7 @@ export async function createCoordination(options: CoordinationOptions): Promise<
     conversationLock: prefixedLock(lock, 'conversation:'),
     lock,
     bus,
+    streamSlots: new RedisStreamSlots(prefixed, { logger }),
     redis,
     wechatDeliveries: ledger,
     wechatRelay: relay,
@@ -88,7 +95,7 @@ export async function createCoordination(options: CoordinationOptions): Promise<
     ),
     async close() {
       relay.stop();
-      await Promise.allSettled([subscriber.quit(), redis.quit()]);
+      await Promise.allSettled([subscriber.quit(), redis.quit(), prefixed.quit()]);
     },
   };
 }

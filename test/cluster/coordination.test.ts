@@ -7,6 +7,7 @@ import { RedisAnswerRelay } from '../../src/coordination/redis-answer-relay.js';
 import { RedisDeliveryLedger } from '../../src/coordination/redis-delivery-ledger.js';
 import { RedisJsonCache } from '../../src/coordination/redis-json-cache.js';
 import { LockTimeoutError, RedisLeaseLock } from '../../src/coordination/redis-lease-lock.js';
+import { RedisStreamSlots } from '../../src/coordination/stream-slots.js';
 import { createRateLimits, limitKey } from '../../src/security/rate-limits.js';
 import { MockWechatApi } from '../channels/wechat-oa/mock-wechat-api.js';
 import { z } from 'zod';
@@ -115,6 +116,36 @@ describe.skipIf(!TEST_REDIS_URL)('Redis coordination between two instances', () 
       await instanceB.ping();
       expect(heard).toEqual([{ from: 'agent', text: '您好，已为您处理' }]);
       await subscriberB.quit();
+    },
+  );
+
+  redisTest(
+    'event-stream slots count over both instances, come back on close, and outlive a crashed holder only by its lease',
+    async ({ prefix, instanceA, instanceB }) => {
+      const slotsOn = (redis: Redis) => {
+        const prefixed = redis.duplicate({ keyPrefix: prefix });
+        onTestFinished(() => void prefixed.quit());
+        return new RedisStreamSlots(prefixed, { logger: silent });
+      };
+      const [slotsA, slotsB] = [slotsOn(instanceA), slotsOn(instanceB)];
+      const visitor = [{ key: 'user:v1', cap: 2 }];
+      const first = await slotsA.open(visitor);
+      const second = await slotsB.open(visitor);
+      expect(first && second).toBeTruthy();
+      expect(await slotsA.open(visitor)).toBeUndefined();
+      expect(await slotsB.open([{ key: 'user:v2', cap: 2 }])).toBeDefined();
+
+      second!();
+      await expect.poll(async () => (await slotsA.open(visitor)) !== undefined).toBe(true);
+      expect(await instanceA.keys(`${prefix}semaphore:streams:*`)).toContain(`${prefix}semaphore:streams:user:v1`);
+
+      // An instance that died never gives its slots back: they are free once their lease has run out.
+      const key = `${prefix}semaphore:streams:user:v1`;
+      for (const member of await instanceA.zrange(key, '0', '-1')) await instanceA.zadd(key, String(Date.now() - 10 * 60_000), member);
+      first!(); // a late release of an expired slot is harmless
+      expect(await slotsB.open(visitor)).toBeDefined();
+      expect(await slotsB.open(visitor)).toBeDefined();
+      expect(await slotsB.open(visitor)).toBeUndefined();
     },
   );
 

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { STREAMS_PER_IDENTITY } from '../../src/channels/web/page-router.js';
 import { loadConfig } from '../../src/config.js';
 import type { ConversationState } from '../../src/conversation/types.js';
 import { openStorage } from '../../src/storage/open-storage.js';
 import type { Storage } from '../../src/storage/types.js';
+import { openEventStream, type EventStream } from '../channels/web/web-visitor.js';
 import { WechatServer } from '../channels/wechat-oa/wechat-server.js';
 import { AgentClient } from '../helpdesk/support.js';
 import { TestClock } from '../helpers/clock.js';
@@ -91,6 +93,27 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('two instances on one Pos
     expect(state!.history.filter((entry) => entry.from === 'user').map((entry) => entry.text)).toEqual(['忘记密码了怎么办']);
   });
 
+  it('caps a web visitor’s event streams over both instances, and a closed stream frees its slot on the other', async () => {
+    const opened: EventStream[] = [];
+    onTestFinished(() => opened.forEach((stream) => stream.close()));
+    const open = async (instance: Instance, cookie: string) => {
+      const stream = await openEventStream(`${instance.baseUrl}/chat/events`, { cookie });
+      opened.push(stream);
+      return stream.status;
+    };
+    const cookie = await visitorCookie(a);
+    const statuses = [];
+    for (let i = 0; i < STREAMS_PER_IDENTITY; i += 1) statuses.push(await open(i % 2 === 0 ? a : b, cookie));
+    expect(statuses).toEqual(Array(STREAMS_PER_IDENTITY).fill(200));
+    expect(await open(a, cookie)).toBe(429);
+    expect(await open(b, cookie)).toBe(429);
+
+    opened[1]!.close(); // it was on instance B
+    await expect.poll(() => open(a, cookie), { timeout: 5000 }).toBe(200);
+    // Another visitor on the same address is not affected.
+    expect(await open(b, await visitorCookie(b))).toBe(200);
+  });
+
   it('delivers an agent reply sent through instance A to a web visitor whose page streams from instance B', async () => {
     const page = await fetch(`${b.baseUrl}/`);
     const cookie = page.headers
@@ -164,6 +187,15 @@ describe.skipIf(!TEST_DATABASE_URL || !TEST_REDIS_URL)('two instances on one Pos
     expect(lost).toEqual([]);
   });
 });
+
+/** The identity cookie the chat page sets for a new visitor. */
+async function visitorCookie(instance: Instance): Promise<string> {
+  const page = await fetch(`${instance.baseUrl}/`);
+  return page.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0]!)
+    .join('; ');
+}
 
 /** Reads server-sent events until one's data satisfies `wanted`; resolves with that data. */
 async function readEvents(response: Response, wanted: (data: string) => boolean): Promise<string> {

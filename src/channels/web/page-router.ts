@@ -1,12 +1,12 @@
 import express, { type Request, type Response } from 'express';
 import type nunjucks from 'nunjucks';
 import { z } from 'zod';
+import { InProcessStreamSlots, type StreamSlots } from '../../coordination/stream-slots.js';
 import type { Render } from '../../render/renderer.js';
 import { limitKey, type RateLimits } from '../../security/rate-limits.js';
 import type { ChatEntry, WebChatHistory } from './chat-history.js';
 import { refused, sendTooMany, sendWebError } from './chat-replies.js';
 import { decodeImage, MAX_PAGE_IMAGE_BYTES, MAX_TEXT, pageMessageSchema } from './chat-request.js';
-import { OpenStreams } from './open-streams.js';
 import type { UploadQuota } from './upload-quota.js';
 import type { WebIdentities } from './web-identity.js';
 import type { WebTurns } from './web-turns.js';
@@ -30,6 +30,8 @@ export interface PageRouterDeps {
   pages: nunjucks.Environment;
   /** Hosts whose links the page makes clickable: ours and the 学信网 site. */
   linkHosts: string[];
+  /** Caps on open event streams; shared by every instance when Redis is configured. */
+  streamSlots?: StreamSlots;
 }
 
 const afterSchema = z.coerce.number().int().min(0).catch(0);
@@ -40,7 +42,7 @@ const afterSchema = z.coerce.number().int().min(0).catch(0);
  */
 export function createPageRouter(deps: PageRouterDeps): express.Router {
   const router = express.Router();
-  const streams = new OpenStreams();
+  const streams = deps.streamSlots ?? new InProcessStreamSlots();
   const jsonLimit = Math.ceil((MAX_PAGE_IMAGE_BYTES * 4) / 3) + 64 * 1024;
   // Only `application/json`: a cross-site form cannot send it without a preflight.
   const json = express.json({ limit: jsonLimit, strict: true, type: 'application/json' });
@@ -111,11 +113,13 @@ export function createPageRouter(deps: PageRouterDeps): express.Router {
   router.get('/chat/events', async (req: Request, res: Response) => {
     const userId = visitor(req, res);
     if (!userId) return;
-    const release = streams.openAll([
+    const release = await streams.open([
       { key: limitKey.user(userId), cap: STREAMS_PER_IDENTITY },
       { key: limitKey.ip(req.ip), cap: STREAMS_PER_IP },
     ]);
     if (!release) return sendWebError(res, deps.render, 429, 'too-many-streams');
+    // The visitor may have gone while the slots were being taken.
+    if (req.socket.destroyed) return release();
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',

@@ -68,6 +68,7 @@ export async function createWebChat(options: WebChatOptions): Promise<express.Ro
       render: context.render,
       pages: context.pages,
       linkHosts: [CHSI_HOST, new URL(config.publicUrl).host],
+      streamSlots: context.coordination?.streamSlots,
     }),
   );
   router.use(createIntegrationApi({ assistant, history, limits, uploads, render: context.render, token: config.chatApiToken }));
