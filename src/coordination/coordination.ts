@@ -71,11 +71,11 @@ export async function createCoordination(options: CoordinationOptions): Promise<
   };
   const redis = connect('commands');
   const subscriber = connect('subscriber');
-  // redis-semaphore names its own keys; this client puts REDIS_KEY_PREFIX in front of them.
+  // redis-semaphore names its own keys (locks, stream slots); this client puts REDIS_KEY_PREFIX in front of them.
   const prefixed = redis.duplicate({ keyPrefix: prefix, connectionName: 'chsi-prefixed' });
   await Promise.all([redis.connect(), subscriber.connect(), prefixed.connect()]);
 
-  const lock = new RedisLeaseLock(redis, { namespace: `${prefix}lock:`, logger });
+  const lock = new RedisLeaseLock(prefixed, { logger });
   const bus = new RedisMessageBus(redis, subscriber, logger, `${prefix}bus:`);
   const ledger = new RedisDeliveryLedger(redis, `${prefix}wechat:delivery:`);
   const relay = new RedisAnswerRelay(redis, bus, ledger, `${prefix}wechat:waiters:`);

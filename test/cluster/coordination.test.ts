@@ -17,8 +17,8 @@ const silent = pino({ level: 'silent' });
 
 describe.skipIf(!TEST_REDIS_URL)('Redis coordination between two instances', () => {
   redisTest('a conversation lock lets one instance at a time change the shared state', async ({ prefix, instanceA, instanceB }) => {
-    const lockA = new RedisLeaseLock(instanceA, { namespace: `${prefix}lock:` });
-    const lockB = new RedisLeaseLock(instanceB, { namespace: `${prefix}lock:` });
+    const lockA = new RedisLeaseLock(prefixedClient(instanceA, prefix));
+    const lockB = new RedisLeaseLock(prefixedClient(instanceB, prefix));
     let inside = 0;
     let mostInside = 0;
     // Read-modify-write with a round trip in the middle: without the lock, increments get lost.
@@ -34,32 +34,32 @@ describe.skipIf(!TEST_REDIS_URL)('Redis coordination between two instances', () 
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? turn(lockA, instanceA) : turn(lockB, instanceB))));
     expect(await instanceA.get(`${prefix}turns`)).toBe('20');
     expect(mostInside).toBe(1);
-    expect(await instanceA.keys(`${prefix}lock:*`)).toEqual([]);
+    expect(await instanceA.keys(`${prefix}mutex:*`)).toEqual([]);
   });
 
   redisTest('a lock left by a crashed instance is taken once its lease runs out', async ({ prefix, instanceA, instanceB }) => {
-    await instanceA.set(`${prefix}lock:conversation:web:u2`, 'token-of-a-dead-instance', 'PX', 60_000);
-    const lock = new RedisLeaseLock(instanceB, { namespace: `${prefix}lock:` });
+    await instanceA.set(`${prefix}mutex:conversation:web:u2`, 'token-of-a-dead-instance', 'PX', 60_000);
+    const lock = new RedisLeaseLock(prefixedClient(instanceB, prefix));
     let ran = false;
     const running = lock.run('conversation:web:u2', async () => void (ran = true));
     await instanceB.ping();
     expect(ran).toBe(false);
-    await instanceA.pexpire(`${prefix}lock:conversation:web:u2`, 1); // the lease runs out
+    await instanceA.pexpire(`${prefix}mutex:conversation:web:u2`, 1); // the lease runs out
     await running;
     expect(ran).toBe(true);
   });
 
   redisTest('a holder whose lease was taken over does not release the new holder’s lock', async ({ prefix, instanceA }) => {
-    const lock = new RedisLeaseLock(instanceA, { namespace: `${prefix}lock:` });
+    const lock = new RedisLeaseLock(prefixedClient(instanceA, prefix));
     await lock.run('job', async () => {
-      await instanceA.set(`${prefix}lock:job`, 'new-holder');
+      await instanceA.set(`${prefix}mutex:job`, 'new-holder');
     });
-    expect(await instanceA.get(`${prefix}lock:job`)).toBe('new-holder');
+    expect(await instanceA.get(`${prefix}mutex:job`)).toBe('new-holder');
   });
 
   redisTest('waiting for a lock held too long ends in LockTimeoutError, not a hang', async ({ prefix, instanceA }) => {
-    await instanceA.set(`${prefix}lock:busy`, 'someone-else', 'PX', 60_000);
-    const lock = new RedisLeaseLock(instanceA, { namespace: `${prefix}lock:`, acquireTimeoutMs: 30 });
+    await instanceA.set(`${prefix}mutex:busy`, 'someone-else', 'PX', 60_000);
+    const lock = new RedisLeaseLock(prefixedClient(instanceA, prefix), { acquireTimeoutMs: 30 });
     await expect(lock.run('busy', async () => 'never')).rejects.toBeInstanceOf(LockTimeoutError);
   });
 
@@ -173,7 +173,7 @@ describe.skipIf(!TEST_REDIS_URL)('Redis coordination between two instances', () 
         appId: 'wx-test',
         appSecret: 'secret',
         tokens: new RedisJsonCache<CachedAccessToken>(redis, `${prefix}token:`, schema),
-        refreshLock: new RedisLeaseLock(redis, { namespace: `${prefix}lock:` }),
+        refreshLock: new RedisLeaseLock(prefixedClient(redis, prefix)),
         clock: () => new Date(),
         logger: silent,
       });
@@ -183,6 +183,13 @@ describe.skipIf(!TEST_REDIS_URL)('Redis coordination between two instances', () 
     expect(wechat.delivered.map((call) => call.text).sort()).toEqual(['一', '三', '二', '四'].sort());
   });
 });
+
+/** A connection like the service's own for redis-semaphore: the test's prefix in front of every key. */
+function prefixedClient(redis: Redis, prefix: string): Redis {
+  const prefixed = redis.duplicate({ keyPrefix: prefix });
+  onTestFinished(() => void prefixed.quit());
+  return prefixed;
+}
 
 async function twoRelays(prefix: string, instanceA: Redis, instanceB: Redis) {
   const ledger = new RedisDeliveryLedger(instanceA, `${prefix}delivery:`);
