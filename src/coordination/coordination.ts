@@ -73,6 +73,7 @@ export async function createCoordination(options: CoordinationOptions): Promise<
   const subscriber = connect('subscriber');
   // redis-semaphore names its own keys (locks, stream slots); this client puts REDIS_KEY_PREFIX in front of them.
   const prefixed = redis.duplicate({ keyPrefix: prefix, connectionName: 'chsi-prefixed' });
+  prefixed.on('error', (error: Error) => logger.warn({ err: error, role: 'prefixed' }, 'redis connection error'));
   await Promise.all([redis.connect(), subscriber.connect(), prefixed.connect()]);
 
   const lock = new RedisLeaseLock(prefixed, { logger });
