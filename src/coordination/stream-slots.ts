@@ -36,7 +36,7 @@ export class InProcessStreamSlots implements StreamSlots {
     };
   }
 
-  count(key: string): number {
+  private count(key: string): number {
     return this.counts.get(key) ?? 0;
   }
 }
