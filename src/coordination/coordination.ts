@@ -63,17 +63,16 @@ export async function createCoordination(options: CoordinationOptions): Promise<
   }
   const prefix = options.keyPrefix ?? 'chsi:';
   const { logger } = options;
-  const connect = (role: string) => {
+  const connect = (role: string, keyPrefix?: string) => {
     // Commands wait for a reconnect instead of failing at once: a Redis failover takes seconds.
-    const client = new Redis(options.redisUrl!, { keyPrefix: undefined, lazyConnect: true, maxRetriesPerRequest: 3, connectionName: `chsi-${role}` });
+    const client = new Redis(options.redisUrl!, { keyPrefix, lazyConnect: true, maxRetriesPerRequest: 3, connectionName: `chsi-${role}` });
     client.on('error', (error: Error) => logger.warn({ err: error, role }, 'redis connection error'));
     return client;
   };
   const redis = connect('commands');
   const subscriber = connect('subscriber');
   // redis-semaphore names its own keys (locks, stream slots); this client puts REDIS_KEY_PREFIX in front of them.
-  const prefixed = redis.duplicate({ keyPrefix: prefix, connectionName: 'chsi-prefixed' });
-  prefixed.on('error', (error: Error) => logger.warn({ err: error, role: 'prefixed' }, 'redis connection error'));
+  const prefixed = connect('prefixed', prefix);
   await Promise.all([redis.connect(), subscriber.connect(), prefixed.connect()]);
 
   const lock = new RedisLeaseLock(prefixed, { logger });

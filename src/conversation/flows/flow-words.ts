@@ -75,7 +75,7 @@ export class FlowWords {
     return (
       this.isYes(normalized) ||
       this.isNo(normalized) ||
-      this.commands.looksLikeQuestion(normalized, normalized) ||
+      this.looksLikeQuestion(normalized, normalized) ||
       this.notName.some((word) => normalized.includes(word))
     );
   }
